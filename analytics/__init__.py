@@ -1,0 +1,1 @@
+"""Coaching Emploi analytics: extract contract, store and indicator engine (no Streamlit here)."""

@@ -1,0 +1,171 @@
+"""`coaching` command line (SPEC-indicators "Command line contract").
+
+Errors are one French line on stderr and a non-zero exit, never a traceback:
+exit 2 for bad arguments, 1 for a refused extract or a missing database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own messages are English; keep the one line
+        raise CliError(f"arguments invalides : {message} (voir « coaching {self.prog.split()[-1]} --help »)", 2)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date invalide « {value} » : attendu AAAA-MM-JJ") from None
+
+
+def _year(value: str) -> int:
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise argparse.ArgumentTypeError(f"année invalide « {value} » : attendu AAAA, entre 2000 et 2100")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"nombre invalide « {value} » : attendu un entier positif")
+    return int(value)
+
+
+def add_period_and_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="base DuckDB (défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    p.add_argument("--year", type=_year, help="année civile, ex. 2023")
+    p.add_argument("--from", dest="date_from", type=_date, help="début de période AAAA-MM-JJ (inclus)")
+    p.add_argument("--to", dest="date_to", type=_date, help="fin de période AAAA-MM-JJ (incluse)")
+    p.add_argument("--commune", action="append", default=[], help="commune (répétable)")
+    p.add_argument("--prescriber", action="append", default=[], help="prescripteur (répétable)")
+    p.add_argument("--territory", action="append", default=[], help="territoire (répétable)")
+    p.add_argument("--action", action="append", default=[], help="action (répétable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="coaching", description="Indicateurs de l'action Coaching Emploi")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    imp = sub.add_parser("import", help="importer un extrait (dossier de CSV, participants.csv ou classeur .xlsx)")
+    imp.add_argument("path")
+    imp.add_argument("--db")
+    imp.add_argument("--drop-identifying-columns", action="store_true",
+                     help="supprimer les colonnes identifiantes (nom, téléphone…) au lieu de refuser l'extrait")
+
+    ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
+    add_period_and_filters(ind)
+    ind.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+
+    smp = sub.add_parser("sample", help="écrire l'extrait de référence (ou un extrait synthétique de N personnes)")
+    smp.add_argument("--out", required=True)
+    smp.add_argument("--participants", type=_positive, help="nombre de personnes d'un extrait synthétique")
+    smp.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def period_from_args(args):
+    from analytics.indicators import Period
+
+    if args.year and (args.date_from or args.date_to):
+        raise CliError("choisir --year ou --from/--to, pas les deux", 2)
+    if args.year:
+        return Period.year(args.year)
+    if not (args.date_from and args.date_to):
+        raise CliError("période manquante : indiquer --year AAAA ou --from AAAA-MM-JJ --to AAAA-MM-JJ", 2)
+    if args.date_to < args.date_from:
+        raise CliError("période invalide : --to précède --from", 2)
+    return Period(args.date_from, args.date_to)
+
+
+def filters_from_args(args):
+    from analytics.indicators import Filters
+
+    return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action))
+
+
+def open_store(db):
+    from analytics.store import connect_readonly, db_path
+
+    path = db_path(db)
+    if not path.exists():
+        raise CliError(f"base introuvable : {path} (lancer d'abord « coaching import DOSSIER --db {path} »)")
+    try:
+        return connect_readonly(path)
+    except Exception as exc:
+        raise CliError(f"base illisible : {path} ({str(exc).splitlines()[0]})") from None
+
+
+def cmd_import(args) -> int:
+    from analytics.extract import ExtractError, load_extract
+    from analytics.store import import_extract
+
+    try:
+        extract = load_extract(args.path, drop_identifying_columns=args.drop_identifying_columns)
+    except ExtractError as exc:
+        print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
+        for p in exc.problems:
+            print(f"- {p}", file=sys.stderr)
+        return 1
+    result = import_extract(extract, args.db)
+    print(result.summary())
+    return 0
+
+
+def cmd_indicators(args) -> int:
+    from analytics.indicators import compute_indicators
+
+    period, filters = period_from_args(args), filters_from_args(args)
+    con = open_store(args.db)
+    try:
+        out = compute_indicators(con, period, filters)
+    finally:
+        con.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from analytics.sample import reference_extract, synthetic_extract, write_extract
+
+    frames = synthetic_extract(args.participants, args.seed) if args.participants else reference_extract()
+    write_extract(frames, Path(args.out))
+    print(f"Extrait écrit dans {args.out} : " + ", ".join(f"{n} {k}" for k, n in ((k, v.height) for k, v in frames.items())))
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "sample": cmd_sample}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.command:
+            raise CliError("commande manquante : import, indicators, sample (voir « coaching --help »)", 2)
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, no traceback
+        print(f"Erreur inattendue : {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

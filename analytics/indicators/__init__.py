@@ -1,0 +1,65 @@
+"""The indicator engine: every figure of SPEC-indicators, each computed by exactly one function.
+
+`FIGURES` maps each key of the `coaching indicators --json` contract to the function that
+computes it; pages, reports and the command line all go through `compute` / `compute_indicators`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from analytics.config import caseload_target_for
+from analytics.indicators import activity, caseload, esf, exits, populations, profile
+from analytics.indicators.base import Dataset, Filters, Period, empty_dataset, load_dataset
+
+FIGURES: dict[str, Callable[[Dataset], object]] = {
+    "positioned": populations.count_positioned,
+    "participants": populations.count_participants,
+    "entries": populations.count_entries,
+    "exits": populations.count_exits,
+    "active_at_end": populations.count_active_at_end,
+    "positive_exits": populations.count_positive_exits,
+    "not_entered": populations.not_entered,
+    "prescriber": profile.prescriber,
+    "sex": profile.sex,
+    "age_band": profile.age_band,
+    "education_level": profile.education_level,
+    "status": profile.status,
+    "household": profile.household,
+    "primary_barrier": profile.primary_barrier,
+    "barrier_any": profile.barrier_any,
+    "commune": profile.commune,
+    "exit_reason": exits.exit_reason,
+    "exit_detail": exits.exit_detail,
+    "positive_exit_rate": populations.positive_exit_rate,
+    "monthly_caseload": caseload.monthly_caseload,
+    "average_caseload": caseload.average_caseload,
+    "caseload_target": caseload.caseload_target,
+    "exits_with_immersion": exits.exits_with_immersion,
+    "exits_with_two_or_more_immersions": exits.exits_with_two_or_more_immersions,
+    "immersions": activity.immersions,
+    "first_appointment_delay_days": activity.first_appointment_delay_days,
+    "appointments": activity.appointments,
+    "post_exit_follow_up_rate": exits.post_exit_follow_up_rate,
+    "esf": esf.esf,
+}
+
+
+def dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()) -> Dataset:
+    return load_dataset(con, period, filters, caseload_target_for(filters))
+
+
+def compute(ds: Dataset, keys: list[str] | None = None) -> dict:
+    return {k: FIGURES[k](ds) for k in (keys or FIGURES)}
+
+
+def compute_indicators(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
+                       keys: list[str] | None = None) -> dict:
+    """The `coaching indicators --json` object: period, filters and every figure."""
+    ds = dataset(con, period, filters)
+    return {"period": period.as_json(), "filters": filters.as_json(), **compute(ds, keys)}
+
+
+__all__ = ["FIGURES", "Dataset", "Filters", "Period", "compute", "compute_indicators", "dataset", "empty_dataset"]

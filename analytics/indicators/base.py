@@ -1,0 +1,144 @@
+"""Period, filters and the data an indicator computation works on.
+
+`load_dataset` pushes the filters and the period down into DuckDB and reads only what the
+figures need: the persons concerned by the period (participants, non-entrants, persons with a
+first appointment in it), their immersions, and appointments already aggregated per month,
+modality and presence. The indicator functions then compute with Polars on these frames.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from analytics import schema as S
+from analytics.store import collected_columns, query
+
+FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action"}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError("la date de fin précède la date de début")
+
+    @classmethod
+    def year(cls, year: int) -> "Period":
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        """The period of equal length just before this one (a calendar year gives the previous year)."""
+        if self.start.month == 1 and self.start.day == 1 and self.end == date(self.start.year, 12, 31):
+            return Period.year(self.start.year - 1)
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+    def months(self) -> list[tuple[str, date, date]]:
+        """(YYYY-MM, first day of M∩P, last day of M∩P) for each calendar month meeting the period."""
+        out, y, m = [], self.start.year, self.start.month
+        while date(y, m, 1) <= self.end:
+            first = max(date(y, m, 1), self.start)
+            last = min(date(y, m, calendar.monthrange(y, m)[1]), self.end)
+            out.append((f"{y:04d}-{m:02d}", first, last))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    def as_json(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Person filters; each a tuple of accepted values, empty = all."""
+
+    commune: tuple[str, ...] = ()
+    prescriber: tuple[str, ...] = ()
+    territory: tuple[str, ...] = ()
+    action: tuple[str, ...] = ()
+
+    def sql(self, alias: str = "p") -> tuple[str, list]:
+        clauses, params = [], []
+        for attr, column in FILTER_COLUMNS.items():
+            values = getattr(self, attr)
+            if values:
+                clauses.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        return (" AND ".join(clauses) or "TRUE"), params
+
+    def as_json(self) -> dict:
+        return {"commune": list(self.commune), "prescripteur": list(self.prescriber),
+                "territoire": list(self.territory), "action": list(self.action)}
+
+    def is_empty(self) -> bool:
+        return not (self.commune or self.prescriber or self.territory or self.action)
+
+
+@dataclass
+class Dataset:
+    period: Period
+    filters: Filters
+    persons: pl.DataFrame  # persons concerned by the period (see module docstring)
+    immersions: pl.DataFrame  # immersions of those persons
+    appointments: pl.DataFrame  # month, modalite, presence, n — rows dated in the period
+    collected: dict[str, set[str]] = field(default_factory=dict)
+    caseload_target: int | None = None
+
+
+PERSON_COLUMNS = S.PARTICIPANTS.names
+
+
+def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
+                 caseload_target: int | None = None) -> Dataset:
+    where, params = filters.sql("p")
+    span = [period.end, period.start, period.start, period.end, period.start, period.end]
+    concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
+                 " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
+    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)} FROM participants p WHERE {where} AND {concerned}",
+                    params + span)
+    immersions = query(con, f"""
+        SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.debouche_contrat
+        FROM immersions i JOIN participants p USING (action, territoire, id_participant)
+        WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
+    appointments = query(con, f"""
+        SELECT strftime(r.date, '%Y-%m') AS month, r.modalite, r.presence, count(*)::BIGINT AS n
+        FROM rendez_vous r JOIN participants p USING (action, territoire, id_participant)
+        WHERE {where} AND r.date BETWEEN ? AND ?
+        GROUP BY ALL""", params + [period.start, period.end])
+    return Dataset(period, filters, persons, immersions, appointments, collected_columns(con), caseload_target)
+
+
+def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:
+    """A dataset with no rows (a store not built yet), typed like a real one."""
+    persons = pl.DataFrame(schema=S.typed_schema(S.PARTICIPANTS))
+    imm = pl.DataFrame(schema={"action": pl.String, "territoire": pl.String, "id_participant": pl.String,
+                               "date_debut": pl.Date, "date_fin": pl.Date, "debouche_contrat": pl.Boolean})
+    app = pl.DataFrame(schema={"month": pl.String, "modalite": pl.String, "presence": pl.String, "n": pl.Int64})
+    return Dataset(period, filters, persons, imm, app, {})
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A share with 4 decimals; None when the population is empty."""
+    return None if not denominator else round(numerator / denominator, 4)
+
+
+def counts(df: pl.DataFrame, column: str, order: list | None = None) -> dict:
+    """{label: count} of a column, zero categories left out, in the canonical order when given."""
+    if df.is_empty():
+        return {}
+    vc = df.group_by(column).len().drop_nulls(column)
+    found = dict(zip(vc[column].to_list(), vc["len"].to_list()))
+    # canonical labels in their contract order; free-text labels by decreasing count
+    keys = [k for k in (order or []) if k in found] + sorted((k for k in found if k not in (order or [])), key=lambda k: (-found[k], k))
+    return {k: int(found[k]) for k in keys}

@@ -1,0 +1,62 @@
+"""Who the participants are: breakdowns of the participants (prescriber: of the positioned)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analytics import schema as S
+from analytics.indicators.base import Dataset, counts
+from analytics.indicators.populations import participants, positioned
+
+c = pl.col
+
+
+def age_band_expr(age: pl.Expr = c("age")) -> pl.Expr:
+    return (pl.when(age < 25).then(pl.lit(S.AGE_BANDS[0]))
+            .when(age < 40).then(pl.lit(S.AGE_BANDS[1]))
+            .when(age < 55).then(pl.lit(S.AGE_BANDS[2]))
+            .otherwise(pl.lit(S.AGE_BANDS[3])))
+
+
+def prescriber(ds: Dataset) -> dict:
+    return counts(positioned(ds), "prescripteur")
+
+
+def sex(ds: Dataset) -> dict:
+    return counts(participants(ds), "sexe", S.SEX)
+
+
+def age_band(ds: Dataset) -> dict:
+    return counts(participants(ds).with_columns(age_band_expr().alias("age_band")), "age_band", S.AGE_BANDS)
+
+
+def education_level(ds: Dataset) -> dict:
+    df = participants(ds).with_columns(c("niveau_formation").cast(pl.String).alias("level"))
+    return counts(df, "level", [str(i) for i in S.EDUCATION_LEVELS])
+
+
+def status(ds: Dataset) -> dict:
+    return counts(participants(ds), "statut", S.STATUS)
+
+
+def household(ds: Dataset) -> dict:
+    return counts(participants(ds), "situation_familiale", S.HOUSEHOLD)
+
+
+def primary_barrier(ds: Dataset) -> dict:
+    return counts(participants(ds), "frein_principal", S.BARRIERS)
+
+
+def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per (person, barrier) held as primary or secondary, each barrier once per person."""
+    return (df.select("id_participant", "action", "territoire",
+                      pl.concat_list(c("frein_principal"), c("freins_secondaires").str.split("|").fill_null([])).alias("barrier"))
+            .explode("barrier").drop_nulls("barrier").unique())
+
+
+def barrier_any(ds: Dataset) -> dict:
+    return counts(barriers_long(participants(ds)), "barrier", S.BARRIERS)
+
+
+def commune(ds: Dataset) -> dict:
+    return counts(participants(ds), "commune")

@@ -1,0 +1,235 @@
+"""The embedded DuckDB store.
+
+Writes are copy-on-write: an import copies the database file, applies the whole snapshot in one
+transaction on the copy, checkpoints it, then atomically renames it over the original
+(`os.replace`). Hence
+- a refused or interrupted import (even SIGKILL) leaves the store byte-for-byte as it was;
+- readers (the dashboard opens the file read-only) keep answering from the old file during an
+  import and see the new data as soon as they reopen: `store_version()` changes with the file.
+
+Re-import semantics (SPEC-extract "Re-import"): persons are keyed by (action, territoire,
+id_participant). A newer snapshot replaces the rows of the persons it holds and adds new ones;
+persons absent from it are kept (a snapshot never deletes history). When the snapshot carries
+`rendez_vous` / `immersions`, they replace those of the persons it holds. A file whose content hash
+was already imported is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analytics import schema as S
+from analytics.extract import Extract
+
+DEFAULT_DB = Path("data/coaching.duckdb")
+KEY = ["action", "territoire", "id_participant"]
+SQL_TYPES = {"text": "VARCHAR", "date": "DATE", "int": "BIGINT", "enum": "VARCHAR", "bool": "BOOLEAN", "list": "VARCHAR"}
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """--db, else $COACHING_DB, else data/coaching.duckdb."""
+    return Path(explicit or os.environ.get("COACHING_DB") or DEFAULT_DB)
+
+
+def _ddl() -> list[str]:
+    def cols(table: S.Table, extra: list[str] = ()) -> str:
+        return ", ".join(list(extra) + [f"{c.name} {SQL_TYPES[c.kind]}" for c in table.columns])
+
+    scope = ["action VARCHAR", "territoire VARCHAR"]
+    return [
+        f"CREATE TABLE IF NOT EXISTS participants ({cols(S.PARTICIPANTS)}, import_id BIGINT, PRIMARY KEY (action, territoire, id_participant))",
+        f"CREATE TABLE IF NOT EXISTS rendez_vous ({cols(S.RENDEZ_VOUS, scope)})",
+        f"CREATE TABLE IF NOT EXISTS immersions ({cols(S.IMMERSIONS, scope)})",
+        """CREATE TABLE IF NOT EXISTS imports (
+            import_id BIGINT PRIMARY KEY, imported_at TIMESTAMP, file_name VARCHAR, content_hash VARCHAR,
+            status VARCHAR, n_participants BIGINT, n_rendez_vous BIGINT, n_immersions BIGINT,
+            n_new BIGINT, n_updated BIGINT, n_unchanged BIGINT, new_entries BIGINT, new_exits BIGINT,
+            columns VARCHAR, dropped_columns VARCHAR)""",
+    ]
+
+
+@dataclass
+class ImportResult:
+    status: str  # "importé" | "inchangé"
+    file_name: str
+    content_hash: str
+    counts: dict[str, int]
+    n_new: int = 0
+    n_updated: int = 0
+    n_unchanged: int = 0
+    new_entries: int = 0
+    new_exits: int = 0
+    dropped_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.status == "inchangé":
+            return f"{self.file_name} : déjà importé (même contenu), aucune modification."
+        c = self.counts
+        lines = [
+            f"{self.file_name} : import réussi — {c.get('participants', 0)} personnes, "
+            f"{c.get('rendez_vous', 0)} rendez-vous, {c.get('immersions', 0)} immersions.",
+            f"  {self.n_new} nouvelles personnes, {self.n_updated} mises à jour, {self.n_unchanged} inchangées ; "
+            f"depuis l'import précédent : {self.new_entries} nouvelles entrées, {self.new_exits} nouvelles sorties.",
+        ]
+        if self.dropped_columns:
+            lines.append("  Colonnes identifiantes supprimées : " + ", ".join(self.dropped_columns))
+        if self.ignored_columns:
+            lines.append("  Colonnes hors contrat ignorées : " + ", ".join(self.ignored_columns))
+        return "\n".join(lines)
+
+
+def _tmp_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def _cleanup_stale(path: Path) -> None:
+    for p in path.parent.glob(f"{path.name}.tmp-*"):
+        try:
+            pid = int(p.name.rsplit("-", 1)[1].split(".")[0])
+            os.kill(pid, 0)  # still running: leave it
+        except (ValueError, ProcessLookupError):
+            p.unlink(missing_ok=True)
+        except PermissionError:
+            pass
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """Execute a statement and fetch its whole result (DuckDB 2.0 refuses the next query otherwise)."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in _ddl():
+        run(con, stmt)
+
+
+def import_extract(extract: Extract, path: str | os.PathLike | None = None) -> ImportResult:
+    """Apply a validated extract to the store, all-or-nothing (see module docstring)."""
+    path = db_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _cleanup_stale(path)
+    if path.exists():
+        with duckdb.connect(str(path), read_only=True) as ro:
+            ensure_known = ro.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'").fetchall()[0][0]
+            if ensure_known and ro.execute("SELECT count(*) FROM imports WHERE content_hash = ? AND status = 'importé'",
+                                           [extract.content_hash]).fetchall()[0][0]:
+                return ImportResult("inchangé", extract.source, extract.content_hash, extract.counts)
+    tmp = _tmp_path(path)
+    tmp.unlink(missing_ok=True)
+    if path.exists():
+        shutil.copyfile(path, tmp)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            result = _apply(con, extract)
+            run(con, "CHECKPOINT")
+        finally:
+            con.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return result
+
+
+def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
+    ensure_schema(con)
+    people = extract.tables["participants"]
+    run(con, "BEGIN TRANSACTION")
+    try:
+        import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+        con.register("new_people", people.to_arrow())
+        cols = ", ".join(S.PARTICIPANTS.names)
+        join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
+        stats = con.execute(f"""
+            SELECT
+              count(*) FILTER (WHERE o.id_participant IS NULL)::BIGINT AS n_new,
+              count(*) FILTER (WHERE o.id_participant IS NOT NULL AND row({', '.join('o.' + c for c in S.PARTICIPANTS.names)})
+                                   IS DISTINCT FROM row({', '.join('n.' + c for c in S.PARTICIPANTS.names)}))::BIGINT AS n_updated,
+              count(*) FILTER (WHERE n.date_entree IS NOT NULL AND (o.id_participant IS NULL OR o.date_entree IS NULL))::BIGINT AS new_entries,
+              count(*) FILTER (WHERE n.date_sortie IS NOT NULL AND (o.id_participant IS NULL OR o.date_sortie IS NULL))::BIGINT AS new_exits
+            FROM new_people n LEFT JOIN participants o ON {join}""").fetchall()[0]
+        n_new, n_updated, new_entries, new_exits = stats
+        run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
+        run(con, f"INSERT INTO participants ({cols}, import_id) SELECT {cols}, {import_id} FROM new_people")
+        scope = people.select("id_participant", "action", "territoire")
+        for name in ("rendez_vous", "immersions"):
+            if name not in extract.tables:
+                continue
+            df = extract.tables[name].join(scope, on="id_participant", how="inner")
+            con.register(f"new_{name}", df.to_arrow())
+            run(con, f"DELETE FROM {name} o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
+            tcols = ", ".join(["action", "territoire"] + S.TABLES[name].names)
+            run(con, f"INSERT INTO {name} ({tcols}) SELECT {tcols} FROM new_{name}")
+        counts = extract.counts
+        run(
+            con, "INSERT INTO imports VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [import_id, datetime.now().replace(microsecond=0), extract.source, extract.content_hash,
+             counts.get("participants", 0), counts.get("rendez_vous", 0), counts.get("immersions", 0),
+             n_new, n_updated, people.height - n_new - n_updated, new_entries, new_exits,
+             json.dumps(extract.columns_present, ensure_ascii=False), json.dumps(extract.dropped_columns, ensure_ascii=False)],
+        )
+        run(con, "COMMIT")
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    return ImportResult("importé", extract.source, extract.content_hash, counts, n_new, n_updated,
+                        people.height - n_new - n_updated, new_entries, new_exits,
+                        extract.dropped_columns, extract.ignored_columns)
+
+
+# ---------------------------------------------------------------- reading
+
+def store_version(path: str | os.PathLike | None = None) -> str | None:
+    """Changes whenever an import replaces the file; None when there is no store yet."""
+    p = db_path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+
+def connect_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    p = db_path(path)
+    if not p.exists():
+        raise FileNotFoundError(p)
+    return duckdb.connect(str(p), read_only=True)
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """One cursor per query (DuckDB 2.0 refuses a query while another result is pending)."""
+    cur = con.cursor()
+    try:
+        return cur.sql(sql, params=params or []).pl()
+    finally:
+        cur.close()
+
+
+def collected_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Columns present in at least one successful import, per table (an absent one is "non collecté")."""
+    out: dict[str, set[str]] = {name: set() for name in S.TABLES}
+    for (cols,) in query(con, "SELECT columns FROM imports WHERE status = 'importé'").iter_rows():
+        for table, names in json.loads(cols or "{}").items():
+            out.setdefault(table, set()).update(names)
+    return out
+
+
+def import_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return query(con, "SELECT * FROM imports ORDER BY import_id DESC")
