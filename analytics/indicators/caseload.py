@@ -25,3 +25,36 @@ def average_caseload(ds: Dataset) -> float | None:
 
 def caseload_target(ds: Dataset) -> int | None:
     return ds.caseload_target
+
+
+def caseload_frame(ds: Dataset) -> pl.DataFrame:
+    """month, caseload, target: the file-active series drawn against the convention's target."""
+    months = monthly_caseload(ds)
+    return pl.DataFrame({"month": list(months), "caseload": list(months.values()),
+                         "target": [ds.caseload_target] * len(months)},
+                        schema={"month": pl.String, "caseload": pl.Int64, "target": pl.Int64})
+
+
+def _by_month(ds: Dataset, column: str, extra: list[str] = ()) -> pl.DataFrame:
+    p = ds.period
+    return (ds.persons.filter(c(column).is_between(p.start, p.end))
+            .group_by(c(column).dt.strftime("%Y-%m").alias("month"), *extra).len("n"))
+
+
+def monthly_flows(ds: Dataset) -> pl.DataFrame:
+    """month, entries, exits for every month of the period (zeros included)."""
+    months = pl.DataFrame({"month": [m for m, _, _ in ds.period.months()]})
+    ent = _by_month(ds, "date_entree").rename({"n": "entries"})
+    ext = _by_month(ds, "date_sortie").rename({"n": "exits"})
+    return (months.join(ent, on="month", how="left").join(ext, on="month", how="left")
+            .with_columns(c("entries").fill_null(0).cast(pl.Int64), c("exits").fill_null(0).cast(pl.Int64)))
+
+
+def monthly_exits_by_reason(ds: Dataset) -> pl.DataFrame:
+    """month, motif_sortie, n: exits of each month by reason (the monthly tracking table)."""
+    return _by_month(ds, "date_sortie", ["motif_sortie"]).sort("month", "motif_sortie")
+
+
+def prescriptions_by_month(ds: Dataset) -> pl.DataFrame:
+    """month, prescripteur, n: prescriptions received each month of P."""
+    return _by_month(ds, "date_prescription", ["prescripteur"]).sort("month", "prescripteur")

@@ -1,0 +1,61 @@
+"""Charts of the active caseload ("file active") and of the monthly flows."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from analytics import fmt
+from analytics.charts.base import ACCENT, NEUTRAL, PRIMARY, TARGET, empty, month_labels, style
+
+
+def caseload_vs_target(frame: pl.DataFrame, previous: pl.DataFrame | None = None, title: str | None = None) -> go.Figure:
+    """Monthly caseload line with the convention's target; optionally the same months a year earlier."""
+    if frame.is_empty():
+        return empty(title)
+    x = month_labels(frame["month"].to_list())
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=frame["caseload"].to_list(), mode="lines+markers+text", name="File active",
+                             line=dict(color=PRIMARY, width=3), text=[fmt.number(v) for v in frame["caseload"]],
+                             textposition="top center", hovertemplate="%{x} : %{y} personnes<extra></extra>"))
+    if previous is not None and not previous.is_empty():
+        fig.add_trace(go.Scatter(x=x[: previous.height], y=previous["caseload"].to_list(), mode="lines", name="Année précédente",
+                                 line=dict(color=NEUTRAL, dash="dot"),
+                                 customdata=month_labels(previous["month"].to_list()),
+                                 hovertemplate="%{customdata} : %{y} personnes<extra></extra>"))
+    target = frame["target"][0]
+    if target is not None:
+        fig.add_trace(go.Scatter(x=x, y=[target] * len(x), mode="lines", name=f"Objectif ({target})",
+                                 line=dict(color=TARGET, dash="dash"), hoverinfo="skip"))
+    fig.update_xaxes(type="category")
+    return style(fig, title)
+
+
+def flows(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
+    """Entries (up) and exits (down) per month."""
+    if frame.is_empty() or (frame["entries"].sum() == 0 and frame["exits"].sum() == 0):
+        return empty(title)
+    x = month_labels(frame["month"].to_list())
+    fig = go.Figure([
+        go.Bar(x=x, y=frame["entries"].to_list(), name="Entrées", marker_color=PRIMARY, text=frame["entries"].to_list()),
+        go.Bar(x=x, y=[-v for v in frame["exits"]], name="Sorties", marker_color=ACCENT, text=frame["exits"].to_list(),
+               customdata=frame["exits"].to_list(), hovertemplate="%{x} : %{customdata} sorties<extra></extra>"),
+    ])
+    fig.update_layout(barmode="relative")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="normal", zeroline=True, zerolinecolor="#555")
+    return style(fig, title)
+
+
+def prescriptions(frame: pl.DataFrame, months: list[str], title: str | None = None) -> go.Figure:
+    """Stacked prescriptions per month by prescriber."""
+    if frame.is_empty():
+        return empty(title)
+    fig = go.Figure()
+    for name in frame.group_by("prescripteur").agg(pl.col("n").sum()).sort("n", descending=True)["prescripteur"]:
+        sub = dict(zip(*frame.filter(pl.col("prescripteur") == name).select("month", "n").to_dict(as_series=False).values()))
+        fig.add_trace(go.Bar(x=month_labels(months), y=[sub.get(m, 0) for m in months], name=name,
+                             hovertemplate="%{x} : %{y}<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    return style(fig, title)

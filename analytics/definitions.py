@@ -1,0 +1,91 @@
+"""French label and definition of every figure: the one source of the dashboard's tooltips,
+the data dictionary and the notes printed in the reports (SPEC-indicators, in plain French)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Definition:
+    label: str
+    text: str
+
+
+PARTICIPANTS_DEF = ("personnes entrées dans l'action au plus tard à la fin de la période et non sorties avant son début")
+
+DEFINITIONS: dict[str, Definition] = {
+    "positioned": Definition("Positionnés", "Personnes orientées vers l'action : les participants de la période, plus les personnes "
+                             "prescrites pendant la période qui ne sont pas entrées (non-adhésion ou en attente)."),
+    "participants": Definition("Participants", "Participants (suivis) : " + PARTICIPANTS_DEF + "."),
+    "entries": Definition("Entrées", "Personnes dont la date d'entrée tombe dans la période."),
+    "exits": Definition("Sorties", "Personnes dont la date de sortie tombe dans la période."),
+    "active_at_end": Definition("Présents en fin de période", "Participants sans date de sortie, ou sortis après la fin de la période."),
+    "positive_exits": Definition("Sorties positives", "Sorties de la période pour motif « Emploi » ou « Formation »."),
+    "not_entered": Definition("Non-entrées", "Personnes prescrites pendant la période et jamais entrées, par motif : "
+                              "« Non adhésion » (refus ou absence au 1er rendez-vous), « En attente » (1er rendez-vous à venir)."),
+    "prescriber": Definition("Prescripteurs", "Positionnés de la période selon l'organisme qui les a orientés."),
+    "sex": Definition("Sexe", "Participants de la période selon le sexe."),
+    "age_band": Definition("Tranches d'âge", "Participants selon l'âge à la prescription : moins de 25 ans, 25-40 ans (25 à 39), "
+                           "40-55 ans (40 à 54), plus de 55 ans (55 et plus)."),
+    "education_level": Definition("Niveau de formation", "Participants selon le niveau de formation (nomenclature 2019 : "
+                                  "1 savoirs de base … 8 doctorat)."),
+    "status": Definition("Statut", "Participants selon leur statut principal (RSA, ASE, RQTH, autre)."),
+    "household": Definition("Situation familiale", "Participants selon la composition du foyer."),
+    "primary_barrier": Definition("Frein principal", "Participants selon le frein principal à l'emploi identifié au diagnostic."),
+    "barrier_any": Definition("Freins (principal ou secondaire)", "Participants ayant ce frein comme frein principal ou secondaire ; "
+                              "une personne compte une fois par frein, le total dépasse donc le nombre de participants."),
+    "commune": Definition("Communes", "Participants selon la commune de résidence."),
+    "exit_reason": Definition("Motifs de sortie", "Sorties de la période selon le motif."),
+    "exit_detail": Definition("Détail des sorties", "Sorties « Emploi » par contrat, « Formation » par type, « Fin de suivi » "
+                              "par suite de parcours préconisée (détail vide : « Non renseigné »)."),
+    "positive_exit_rate": Definition("Taux de sorties positives", "Sorties positives (emploi ou formation) / sorties de la période."),
+    "monthly_caseload": Definition("File active mensuelle", "Pour chaque mois : personnes entrées au plus tard le dernier jour du mois "
+                                   "(dans la période) et non sorties avant son premier jour."),
+    "average_caseload": Definition("File active moyenne", "Moyenne des files actives mensuelles de la période, à comparer à "
+                                   "l'objectif de la convention."),
+    "caseload_target": Definition("Objectif de file active", "File active prévue par la convention (40 pour les 5 vallées)."),
+    "exits_with_immersion": Definition("Sortants avec immersion", "Sorties de la période ayant réalisé au moins une immersion "
+                                       "(PMSMP) commencée au plus tard à la date de sortie."),
+    "exits_with_two_or_more_immersions": Definition("Sortants avec deux immersions ou plus", "Sorties de la période ayant réalisé "
+                                                    "au moins deux immersions avant leur sortie."),
+    "immersions": Definition("Immersions (PMSMP)", "Immersions commencées pendant la période, et celles qui ont débouché sur un contrat."),
+    "first_appointment_delay_days": Definition("Délai jusqu'au 1er rendez-vous", "Jours entre la réception de la prescription et le "
+                                               "1er rendez-vous (diagnostic), pour les 1ers rendez-vous de la période : médiane, "
+                                               "et part dans les 7 jours."),
+    "appointments": Definition("Rendez-vous", "Rendez-vous planifiés pendant la période (feuille d'émargement), honorés "
+                               "(« Présent ») et taux de présence = honorés / planifiés."),
+    "post_exit_follow_up_rate": Definition("Suivi post-sortie", "Part des sorties de la période ayant eu le contact de suivi "
+                                           "un mois après la sortie."),
+    "esf": Definition("Indicateurs communs FSE+", "Indicateurs du règlement (UE) 2021/1057, annexe I, ventilés par sexe : "
+                      "réalisation (entrées de la période, situation à l'entrée) et résultat (sorties de la période)."),
+    # series drawn by the pages
+    "monthly_flows": Definition("Entrées et sorties par mois", "Nombre d'entrées et de sorties datées de chaque mois de la période."),
+    "prescriptions_by_month": Definition("Prescriptions par mois", "Prescriptions reçues chaque mois de la période, par prescripteur."),
+    "positive_rate_by_month": Definition("Taux de sorties positives par mois", "Pour chaque mois : sorties positives / sorties du mois."),
+    "time_in_programme": Definition("Durée de parcours", "Mois passés dans l'action par les sortants de la période "
+                                    "(de la date d'entrée à la date de sortie), par motif de sortie."),
+    "exits_by_immersion": Definition("Sorties avec ou sans immersion", "Sorties de la période par motif, selon qu'une immersion a été "
+                                     "réalisée avant la sortie."),
+    "pathway_flows": Definition("Parcours", "Des participants vers le motif de sortie (ou « En cours ») puis vers le contrat, la "
+                                "formation ou la suite de parcours préconisée."),
+    "sex_by_household": Definition("Sexe et situation familiale", "Participants par sexe et composition du foyer "
+                                   "(dont les femmes seules avec enfants)."),
+    "barrier_cooccurrence": Definition("Freins associés", "Nombre de participants ayant à la fois le frein en ligne et le frein en "
+                                       "colonne (principal ou secondaire) ; la diagonale compte les personnes ayant le frein."),
+    "barrier_by_outcome": Definition("Frein principal et issue", "Participants par frein principal selon leur issue sur la période : "
+                                     "sortie positive, autre sortie, toujours en parcours."),
+    "appointments_by_month": Definition("Rendez-vous par mois", "Rendez-vous planifiés chaque mois, par modalité, et taux de présence."),
+    "first_appointment_delay_buckets": Definition("Délais de 1er rendez-vous", "1ers rendez-vous de la période selon le délai "
+                                                  "depuis la prescription : 7 jours ou moins, 8 à 15, 16 à 30, plus de 30 jours."),
+    "immersion_outcomes": Definition("Issue des immersions", "Immersions commencées pendant la période, selon qu'elles ont débouché "
+                                     "sur un contrat, par secteur."),
+}
+
+
+def label(key: str) -> str:
+    return DEFINITIONS[key].label
+
+
+def help_text(key: str) -> str:
+    return DEFINITIONS[key].text

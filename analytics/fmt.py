@@ -1,0 +1,57 @@
+"""French formatting of numbers, rates and dates (`1 234,5`, `42,1 %`, `JJ/MM/AAAA`).
+
+The thousands separator is a no-break space (U+00A0), as French office software writes it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+NBSP = "\u00a0"
+MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+MONTHS_LONG = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+MISSING = "–"
+NOT_COLLECTED = "non collecté"
+
+
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """`1234.5` → `1 234,5`; None → `–`."""
+    if value is None:
+        return MISSING
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u0000").replace(".", ",").replace("\u0000", NBSP)
+
+
+def percent(share: float | None, decimals: int = 1) -> str:
+    """`0.4211` → `42,1 %` (no-break space before the sign)."""
+    return MISSING if share is None else f"{number(share * 100, decimals)}{NBSP}%"
+
+
+def day(value: date | datetime | str | None) -> str:
+    """A date as JJ/MM/AAAA."""
+    if value is None:
+        return MISSING
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
+def month_label(key: str, long: bool = False) -> str:
+    """`2023-01` → `janv. 2023` (or `janvier 2023`)."""
+    y, m = key.split("-")
+    return f"{(MONTHS_LONG if long else MONTHS)[int(m) - 1]} {y}"
+
+
+def signed(value: float | None, decimals: int = 0, suffix: str = "") -> str | None:
+    """A change, with its sign: `+3`, `−2,5 pts`; None when unknown."""
+    if value is None:
+        return None
+    text = number(abs(value), decimals)
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return f"{sign}{text}{suffix}"
+
+
+def period_label(start: date, end: date) -> str:
+    if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31 and start.year == end.year:
+        return f"année {start.year}"
+    return f"du {day(start)} au {day(end)}"

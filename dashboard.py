@@ -1,0 +1,22 @@
+"""Entry point: page config, theme, global filters and navigation — nothing else."""
+
+import streamlit as st
+
+from ui import filters, state
+
+st.set_page_config(page_title="Coaching Emploi — pilotage", page_icon="📊", layout="wide", initial_sidebar_state="expanded")
+
+PAGES = [
+    st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon="🏠", url_path="vue-ensemble", default=True),
+    st.Page("pages/profils.py", title="Profils", icon="👥", url_path="profils"),
+    st.Page("pages/freins.py", title="Freins", icon="🚧", url_path="freins"),
+    st.Page("pages/parcours.py", title="Parcours et sorties", icon="🧭", url_path="parcours"),
+    st.Page("pages/file_active.py", title="File active", icon="📈", url_path="file-active"),
+    st.Page("pages/activite.py", title="Activité", icon="🗓️", url_path="activite"),
+    st.Page("pages/donnees.py", title="Données", icon="🗂️", url_path="donnees"),
+]
+
+state.ensure_store()
+nav = st.navigation(PAGES)
+filters.sidebar()
+nav.run()

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("donnees")
+st.info("Page en construction.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("file_active")
+st.info("Page en construction.")

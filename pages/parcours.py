@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("parcours")
+st.info("Page en construction.")

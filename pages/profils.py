@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("profils")
+st.info("Page en construction.")

@@ -1,0 +1,79 @@
+"""Page building blocks: header, KPI cards, charts with click-to-filter, empty states."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from analytics import fmt
+from analytics.definitions import DEFINITIONS, help_text, label
+from ui import state
+from ui.filters import set_filter
+
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr", "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def header(title: str, purpose: str) -> state.Selection:
+    """Page title, one-line purpose, the selection in words; returns the selection."""
+    st.title(title)
+    sel = state.selection()
+    parts = [fmt.period_label(sel.period.start, sel.period.end).capitalize()]
+    f = sel.filters
+    for name, values in (("communes", f.commune), ("prescripteurs", f.prescriber), ("territoires", f.territory), ("actions", f.action)):
+        if values:
+            parts.append(f"{name} : {', '.join(values)}")
+    st.caption(purpose + "  \n" + " · ".join(parts))
+    if state.options().get("demo"):
+        st.info("Données de démonstration (extrait synthétique fidèle au bilan 2023). Importez vos extraits depuis la page Données.",
+                icon="ℹ️")
+    return sel
+
+
+def kpi(column, key: str, value: str, delta: str | None = None, delta_color: str = "normal", title: str | None = None) -> None:
+    column.metric(title or label(key), value, delta=delta, delta_color=delta_color, help=help_text(key), border=True)
+
+
+def chart(fig: go.Figure, key: str, definition: str | None = None, filter_key: str | None = None, axis: str = "y") -> None:
+    """Draw a figure; with `filter_key`, clicking a bar sets that global filter to the clicked label."""
+    if definition:
+        st.markdown(f"**{DEFINITIONS[definition].label}**", help=help_text(definition))
+    if filter_key:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, on_select=_on_click(key, filter_key, axis),
+                        selection_mode="points", width="stretch")
+        st.caption("Cliquez sur une barre pour filtrer tout le tableau de bord.")
+    else:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+def _on_click(chart_key: str, filter_key: str, axis: str) -> Callable[[], None]:
+    def callback() -> None:
+        event = st.session_state.get(chart_key)
+        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else getattr(getattr(event, "selection", None), "points", [])
+        values = sorted({str(p.get(axis) or p.get("label")) for p in points if (p.get(axis) or p.get("label"))})
+        if values:
+            set_filter(filter_key, values)
+
+    return callback
+
+
+def empty_state(message: str = "Aucune personne ne correspond à cette sélection.") -> None:
+    st.info(message + " Élargissez la période ou retirez des filtres dans la barre latérale ; "
+            "si la base est vide, importez un extrait depuis la page Données.", icon="🔎")
+
+
+def table(df: pl.DataFrame, key_label: str, value_label: str = "Personnes", total: bool = True) -> None:
+    """A small {label: count} table with shares and an optional total row, French formatted."""
+    if df.is_empty():
+        return
+    n = int(df[df.columns[1]].sum())
+    rows = [{key_label: k, value_label: fmt.number(v), "Part": fmt.percent(v / n if n else None)} for k, v in df.iter_rows()]
+    if total:
+        rows.append({key_label: "Total", value_label: fmt.number(n), "Part": fmt.percent(1.0 if n else None)})
+    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def counts_frame(mapping: dict, key_label: str = "label") -> pl.DataFrame:
+    return pl.DataFrame({key_label: list(mapping), "n": list(mapping.values())}, schema={key_label: pl.String, "n": pl.Int64})

@@ -1,0 +1,61 @@
+"""The global filters in the sidebar, bound to the URL.
+
+URL keys: `annee`, or `debut` and `fin` (ISO dates) for a date range; `commune`, `prescripteur`,
+`territoire`, `action`, repeated for several values. Bound widgets live in the entry point, so the
+filters survive page changes and a copied URL reopens the same view.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from analytics import fmt
+from ui import state
+
+
+def _initial_mode() -> str:
+    qp = st.query_params
+    return "Dates" if ("debut" in qp or "fin" in qp) and "annee" not in qp else "Année"
+
+
+def sidebar() -> None:
+    opts = state.options()
+    sb = st.sidebar
+    sb.markdown("### Filtres")
+    if "mode_periode" not in st.session_state:
+        st.session_state["mode_periode"] = _initial_mode()
+    mode = sb.segmented_control("Période", ["Année", "Dates"], key="mode_periode",
+                                help="Une année civile, ou une période libre (bornes incluses).")
+    if mode == "Dates":
+        default_year = state.default_year(opts)
+        bounds = dict(min_value=date(2000, 1, 1), max_value=date(date.today().year + 1, 12, 31), format="DD/MM/YYYY")
+        c1, c2 = sb.columns(2)
+        c1.date_input("Du", value=date(default_year, 1, 1), key="debut", bind="query-params", **bounds)
+        c2.date_input("Au", value=date(default_year, 12, 31), key="fin", bind="query-params", **bounds)
+        if st.session_state.get("debut") and st.session_state.get("fin") and st.session_state["fin"] < st.session_state["debut"]:
+            sb.error("La date de fin précède la date de début : l'année par défaut est affichée.")
+    else:
+        years = state.year_options(opts)
+        default = str(state.default_year(opts))
+        sb.selectbox("Année", years, index=years.index(default) if default in years else 0, key="annee", bind="query-params")
+    sb.multiselect("Territoire", opts["territoire"], key="territoire", bind="query-params", placeholder="Tous")
+    sb.multiselect("Action", opts["action"], key="action", bind="query-params", placeholder="Toutes")
+    sb.multiselect("Commune", opts["commune"], key="commune", bind="query-params", placeholder="Toutes")
+    sb.multiselect("Prescripteur", opts["prescripteur"], key="prescripteur", bind="query-params", placeholder="Tous")
+    sel = state.selection()
+    if not sel.filters.is_empty():
+        sb.button("Effacer les filtres", on_click=clear_filters, width="stretch")
+    sb.caption(f"Période affichée : {fmt.period_label(sel.period.start, sel.period.end)}. "
+               "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
+
+
+def clear_filters() -> None:
+    for key in state.FILTER_KEYS:
+        st.session_state[key] = []
+
+
+def set_filter(key: str, values: list[str]) -> None:
+    """Used by chart clicks (called from a widget callback, before the widgets are drawn)."""
+    st.session_state[key] = values

@@ -1,0 +1,142 @@
+"""Streamlit glue: the store connection, the cached datasets and the current selection.
+
+The connection is a cached resource opened read-only and keyed by the store version (the
+file's identity), so an import — which atomically replaces the file — is picked up on the next
+rerun. Datasets and figures are cached by (store version, period, filters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from analytics import indicators
+from analytics.extract import load_extract
+from analytics.indicators import Dataset, Filters, Period
+from analytics.store import connect_readonly, db_path, import_extract, query, store_version
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "data" / "sample"
+FILTER_KEYS = {"commune": "commune", "prescripteur": "prescriber", "territoire": "territory", "action": "action"}
+
+
+def current_db() -> Path:
+    path = db_path()
+    return path if path.is_absolute() else ROOT / path
+
+
+def ensure_store() -> str | None:
+    """Build the embedded store from the shipped sample on first start; returns the store version."""
+    path = current_db()
+    if not path.exists() and SAMPLE_DIR.exists():
+        with st.spinner("Première ouverture : construction de la base à partir des données de démonstration…"):
+            import_extract(load_extract(SAMPLE_DIR), path)
+    return store_version(path)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
+    return connect_readonly(path)
+
+
+def connection() -> duckdb.DuckDBPyConnection | None:
+    version = store_version(current_db())
+    return None if version is None else _connection(str(current_db()), version)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _options(path: str, version: str) -> dict:
+    con = _connection(path, version)
+    out = {}
+    for key, column in (("commune", "commune"), ("prescripteur", "prescripteur"), ("territoire", "territoire"), ("action", "action")):
+        out[key] = query(con, f"SELECT DISTINCT {column} AS v FROM participants WHERE {column} IS NOT NULL ORDER BY 1")["v"].to_list()
+    bounds = query(con, """SELECT min(least(date_prescription, date_entree)) AS lo,
+                                  max(greatest(date_prescription, coalesce(date_entree, date_prescription),
+                                               coalesce(date_sortie, date_prescription))) AS hi FROM participants""")
+    out["first_date"], out["last_date"] = bounds["lo"][0], bounds["hi"][0]
+    demo = query(con, "SELECT count(*) FILTER (WHERE file_name <> 'sample') AS other, count(*) AS n FROM imports WHERE status = 'importé'")
+    out["demo"] = bool(demo["n"][0]) and demo["other"][0] == 0
+    return out
+
+
+def options() -> dict:
+    version = store_version(current_db())
+    if version is None:
+        return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "first_date": None, "last_date": None, "demo": False}
+    return _options(str(current_db()), version)
+
+
+def default_year(opts: dict) -> int:
+    """The last complete calendar year with data (2023 for the sample, whose data stop in January 2024)."""
+    last = opts.get("last_date")
+    if last is None:
+        return date.today().year - 1
+    return last.year - 1 if last.year > (opts["first_date"] or last).year else last.year
+
+
+def year_options(opts: dict) -> list[str]:
+    first, last = opts.get("first_date"), opts.get("last_date")
+    if first is None or last is None:
+        return [str(date.today().year)]
+    return [str(y) for y in range(last.year, first.year - 1, -1)]
+
+
+@dataclass(frozen=True)
+class Selection:
+    period: Period
+    filters: Filters
+
+
+def selection() -> Selection:
+    """The global filters as set in the sidebar (and the URL)."""
+    ss = st.session_state
+    start, end = ss.get("debut"), ss.get("fin")
+    if ss.get("mode_periode") == "Dates" and start and end and start <= end:
+        period = Period(start, end)
+    else:
+        year = ss.get("annee") or str(default_year(options()))
+        period = Period.year(int(year))
+    filters = Filters(**{attr: tuple(ss.get(key) or ()) for key, attr in FILTER_KEYS.items()})
+    return Selection(period, filters)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _dataset(path: str, version: str, period: Period, filters: Filters) -> Dataset:
+    return indicators.dataset(_connection(path, version), period, filters)
+
+
+def dataset(period: Period | None = None, filters: Filters | None = None) -> Dataset:
+    sel = selection()
+    period, filters = period or sel.period, filters if filters is not None else sel.filters
+    version = store_version(current_db())
+    if version is None:
+        return indicators.empty_dataset(period, filters)
+    return _dataset(str(current_db()), version, period, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _figures(path: str, version: str, period: Period, filters: Filters) -> dict:
+    return indicators.compute(_dataset(path, version, period, filters))
+
+
+def figures(period: Period | None = None, filters: Filters | None = None) -> dict:
+    """Every figure of the contract for the selection (or another period), cached."""
+    sel = selection()
+    period, filters = period or sel.period, filters if filters is not None else sel.filters
+    version = store_version(current_db())
+    if version is None:
+        return indicators.compute(indicators.empty_dataset(period, filters))
+    return _figures(str(current_db()), version, period, filters)
+
+
+def clear_caches() -> None:
+    """After an import made from the app."""
+    _options.clear()
+    _figures.clear()
+
+
+__all__ = ["Selection", "connection", "dataset", "ensure_store", "figures", "options", "selection"]
