@@ -110,17 +110,16 @@ def open_store(db):
 
 
 def cmd_import(args) -> int:
-    from analytics.extract import ExtractError, load_extract
-    from analytics.store import import_extract
+    from analytics.extract import ExtractError
+    from analytics.importer import run_import
 
     try:
-        extract = load_extract(args.path, drop_identifying_columns=args.drop_identifying_columns)
+        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns)
     except ExtractError as exc:
         print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
         for p in exc.problems:
             print(f"- {p}", file=sys.stderr)
         return 1
-    result = import_extract(extract, args.db)
     print(result.summary())
     return 0
 

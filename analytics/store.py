@@ -16,9 +16,11 @@ was already imported is a no-op.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -112,10 +114,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         run(con, stmt)
 
 
+@contextmanager
+def writer_lock(path: Path):
+    """One writer at a time: two imports each copying the file would otherwise lose one snapshot."""
+    with open(path.with_name(path.name + ".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def import_extract(extract: Extract, path: str | os.PathLike | None = None) -> ImportResult:
     """Apply a validated extract to the store, all-or-nothing (see module docstring)."""
     path = db_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(path):
+        return _import_locked(extract, path)
+
+
+def _import_locked(extract: Extract, path: Path) -> ImportResult:
     _cleanup_stale(path)
     if path.exists():
         with duckdb.connect(str(path), read_only=True) as ro:
@@ -233,3 +251,32 @@ def collected_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 
 def import_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return query(con, "SELECT * FROM imports ORDER BY import_id DESC")
+
+
+# ---------------------------------------------------------------- refused imports
+
+def refused_journal_path(path: str | os.PathLike | None = None) -> Path:
+    p = db_path(path)
+    return p.with_name(p.name + ".refused.jsonl")
+
+
+def record_refused(path: str | os.PathLike | None, file_name: str, content_hash: str | None, n_problems: int) -> None:
+    """Journal a refused import beside the store (the database file itself stays untouched).
+
+    Only the file name, its hash, the time and the number of problems: never a value of the file.
+    """
+    journal = refused_journal_path(path)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"imported_at": datetime.now().replace(microsecond=0).isoformat(), "file_name": file_name,
+             "content_hash": content_hash, "status": "refusé", "n_problems": n_problems}
+    with open(journal, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def refused_imports(path: str | os.PathLike | None = None) -> pl.DataFrame:
+    journal = refused_journal_path(path)
+    schema = {"imported_at": pl.String, "file_name": pl.String, "content_hash": pl.String, "status": pl.String, "n_problems": pl.Int64}
+    if not journal.exists():
+        return pl.DataFrame(schema=schema)
+    rows = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return pl.DataFrame(rows, schema=schema)
