@@ -1,0 +1,1062 @@
+"""Reference and synthetic tracking extracts (SPEC-extract v1).
+
+* `reference_extract()` builds the anonymised extract of the "Coaching emploi" action,
+  territory "5 vallées", as exported on 2024-01-15: its 2023 figures, computed with the
+  SPEC-indicators definitions, are exactly those of the real 2023 report
+  (`reference/bilan-2023.json`). It also holds the 2022 history (persons who entered
+  and left in 2022, the 2022 non-entrants, and the ~20 persons carried over into 2023)
+  and the first days of 2024, none of which changes the 2023 figures.
+* `synthetic_extract(n, seed)` builds an extract of `n` persons with the same shape,
+  spread over 2021–2025, fully vectorised (1 000 000 persons in well under a minute).
+* `write_extract(frames, out_dir)` writes the three CSV files the way French office
+  software does (UTF-8 with BOM, `;`, `JJ/MM/AAAA`, `oui`/`non`).
+
+The reference is built person by person with Python's `random.Random` and a fixed seed:
+it depends neither on today's date nor on numpy's generators, so it is the same everywhere.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from analytics import schema
+
+__all__ = ["reference_extract", "synthetic_extract", "write_extract", "REFERENCE_SNAPSHOT", "SYNTHETIC_SNAPSHOT"]
+
+REFERENCE_SNAPSHOT = date(2024, 1, 15)  # the day the reference extract was exported
+SYNTHETIC_SNAPSHOT = date(2025, 12, 31)  # last day with recorded events in a synthetic extract
+_REFERENCE_SEED = 5_2023
+
+# Exact 2023 figures of the report (reference/bilan-2023.json) the reference must reproduce.
+_EXITS_2023 = [5, 6, 8, 6, 6, 5, 9, 7, 5, 6, 7, 6]  # exits per month (sum 76)
+_ENTRIES_2023 = [11, 11, 5, 4, 9, 6, 10, 2, 6, 15, 10, 8]  # entries per month (sum 97)
+_CARRY_OVERS = 20  # entered in 2022, still in the action on 2023-01-01
+_ENTRIES_2022 = [8, 6, 5, 4, 5, 4, 5, 2, 6, 5, 4, 4]  # 2022 history (sum 58 = 38 left in 2022 + 20 carried over)
+_NON_ENTRANTS_2022 = 7
+_NOT_ENTERED_2023 = {"Non adhésion": 16, "En attente": 1}
+_PRESCRIBERS_2023 = {"Conseil départemental": 81, "APFE et autres organismes": 52, "Pôle emploi": 1}
+_STATUS_2023 = {"RSA": 112, "ASE": 1, "RQTH": 2, "Autre": 2}
+_AGE_BANDS_2023 = {"Moins de 25 ans": 10, "25-40 ans": 68, "40-55 ans": 36, "Plus de 55 ans": 3}
+_AGE_RANGES = {"Moins de 25 ans": (19, 24), "25-40 ans": (25, 39), "40-55 ans": (40, 54), "Plus de 55 ans": (55, 61)}
+_EDUCATION_2023 = {1: 6, 2: 36, 3: 42, 4: 28, 5: 3, 6: 2}
+_BARRIER_2023 = {"Mobilité": 51, "Garde d'enfants": 12, "Compétences professionnelles": 15, "Chômage longue durée": 24,
+                 "Autonomie": 5, "Santé": 5, "Handicap": 1, "Aucun": 4}
+# (sex, household) joint counts: 81 women / 36 men, 39 / 49 / 4 / 25 households.
+_SEX_HOUSEHOLD_2023 = {
+    ("Femme", "Seul(e) sans enfant"): 18, ("Homme", "Seul(e) sans enfant"): 21,
+    ("Femme", "Seul(e) avec enfant(s)"): 45, ("Homme", "Seul(e) avec enfant(s)"): 4,
+    ("Femme", "Couple sans enfant"): 3, ("Homme", "Couple sans enfant"): 1,
+    ("Femme", "Couple avec enfant(s)"): 15, ("Homme", "Couple avec enfant(s)"): 10,
+}
+_EXIT_REASON_2023 = {"Fin de suivi": 18, "Abandon": 17, "Décès": 1, "Déménagement": 2, "Santé": 6, "Emploi": 22, "Formation": 10}
+_EXIT_DETAIL_2023 = {
+    "Fin de suivi": {"Création d'entreprise": 3, "S'engager vers l'emploi": 6, "Coaching social": 4, "Santé": 1,
+                     "Action vers ma route": 2, "Contrats aidés": 2},
+    "Emploi": {"CDI": 1, "CDD de moins de 6 mois": 10, "Intérim": 3, "Alternance": 1, "Autre contrat": 7},
+    "Formation": {"SIEG": 4, "Certifiante": 1, "Qualifiante": 5},
+}
+_IMMERSED_POSITIVE_EXITS = 17  # 35 leavers with an immersion = 18 "Fin de suivi" + 17 of the 32 Emploi/Formation
+_TWO_IMMERSIONS = 6
+
+# The eleven communes the report names (canonical spellings) and their relative weight.
+COMMUNES_5_VALLEES = {
+    "Doullens": 20, "Flixecourt": 16, "Poix-de-Picardie": 14, "Ailly-sur-Somme": 12, "Airaines": 10, "Picquigny": 9,
+    "Saint-Ouen": 8, "Villers-Bocage": 8, "Oisemont": 7, "Molliens-Dreuil": 5, "Liomer": 3,
+}
+_OTHER_TERRITORIES = {
+    "Vimeu": {"Friville-Escarbotin": 5, "Gamaches": 4, "Feuquières-en-Vimeu": 3, "Fressenneville": 2, "Woincourt": 1},
+    "Haute Somme": {"Péronne": 5, "Ham": 4, "Roisel": 2, "Combles": 1, "Nesle": 2},
+}
+# (territoire, action, share) of a synthetic extract.
+_SYNTHETIC_PERIMETERS = [
+    (schema.DEFAULT_TERRITORY, schema.DEFAULT_ACTION, 0.90),
+    ("Vimeu", schema.DEFAULT_ACTION, 0.04),
+    ("Haute Somme", schema.DEFAULT_ACTION, 0.03),
+    (schema.DEFAULT_TERRITORY, "Coaching social", 0.03),
+]
+
+SECTORS = [
+    "Aide à domicile", "Agent d'entretien", "Grande distribution – mise en rayon", "Caisse", "Vente en boulangerie",
+    "Restauration collective", "Commis de cuisine", "Logistique – préparation de commandes", "Industrie agroalimentaire",
+    "Maraîchage", "Espaces verts", "Petite enfance", "Accueil en EHPAD", "Agent de production", "Bâtiment – second œuvre",
+    "Hôtellerie", "Secrétariat", "Conduite de ligne",
+]
+
+_POST_EXIT_TEXT = {
+    ("Emploi", "CDI"): ["En CDI, agent de production", "En CDI en libre-service"],
+    ("Emploi", "CDD de 6 mois et plus"): ["En CDD de 8 mois, agent d'entretien", "En CDD de 6 mois dans l'entreprise du stage"],
+    ("Emploi", "CDD de moins de 6 mois"): ["En CDD de 3 mois, saisonnier agricole", "En CDD de 2 mois en grande surface",
+                                          "En CDD de remplacement, aide à domicile", "En CDD de 4 mois en logistique"],
+    ("Emploi", "Intérim"): ["Missions d'intérim en logistique", "Missions d'intérim en agroalimentaire"],
+    ("Emploi", "Alternance"): ["En apprentissage, CAP petite enfance"],
+    ("Emploi", "Création d'entreprise"): ["Micro-entreprise créée"],
+    ("Emploi", "Autre contrat"): ["En contrat PEC en mairie", "En CDDI en atelier chantier d'insertion",
+                                  "En contrat PEC en EHPAD", "En CDDI en entreprise d'insertion"],
+    ("Formation", "Qualifiante"): ["En formation qualifiante aide-soignant", "En titre professionnel agent de propreté",
+                                   "En formation qualifiante CACES"],
+    ("Formation", "Certifiante"): ["En formation certifiante CléA"],
+    ("Formation", "SIEG"): ["En formation SIEG (Région)"],
+    ("Formation", "Autre formation"): ["En formation S'engager vers l'emploi (Région)"],
+    ("Fin de suivi", "Création d'entreprise"): ["Accompagnement à la création d'entreprise (BGE)"],
+    ("Fin de suivi", "S'engager vers l'emploi"): ["Inscription à S'engager vers l'emploi"],
+    ("Fin de suivi", "Coaching social"): ["Suivi en Coaching social"],
+    ("Fin de suivi", "Santé"): ["Démarches de soins en cours"],
+    ("Fin de suivi", "Action vers ma route"): ["Inscription à Action vers ma route (permis)"],
+    ("Fin de suivi", "Contrats aidés"): ["Recherche d'un contrat aidé avec le référent"],
+    ("Fin de suivi", "Autre orientation"): ["Suivie par le référent RSA"],
+    ("Abandon", None): ["Injoignable", "Ne souhaite plus d'accompagnement", "Sans nouvelles malgré relances"],
+    ("Santé", None): ["Arrêt maladie de longue durée", "Soins en cours, reprise à envisager"],
+    ("Déménagement", None): ["A déménagé hors du territoire"],
+}
+# ... when the exit detail was left blank
+_GENERIC_POST_EXIT_TEXT = {("Emploi", None): ["En emploi"], ("Formation", None): ["En formation"],
+                           ("Fin de suivi", None): ["Orientation en cours avec le référent"]}
+# Situation six months after exit, by exit reason (weights in schema.SITUATION_6_MONTHS order:
+# En emploi, En formation, En recherche d'emploi, Inactif, Inconnue).
+_SIX_MONTHS = {
+    "Emploi": [70, 2, 18, 2, 8], "Formation": [25, 45, 20, 2, 8], "Fin de suivi": [15, 15, 45, 10, 15],
+    "Abandon": [5, 2, 15, 28, 50], "Santé": [0, 0, 10, 70, 20], "Déménagement": [5, 0, 5, 0, 90], "Décès": [0, 0, 0, 0, 0],
+}
+
+# Association closed (no appointment, no entry): summer and Christmas weeks.
+_CLOSURES = [(date(2022, 8, 8), date(2022, 8, 19)), (date(2022, 12, 26), date(2022, 12, 30)),
+             (date(2023, 8, 7), date(2023, 8, 18)), (date(2023, 12, 26), date(2023, 12, 29))]
+
+
+def _easter(year: int) -> date:
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _french_holidays(years) -> set[date]:
+    out: set[date] = set()
+    for y in years:
+        e = _easter(y)
+        out |= {date(y, 1, 1), date(y, 5, 1), date(y, 5, 8), date(y, 7, 14), date(y, 8, 15), date(y, 11, 1),
+                date(y, 11, 11), date(y, 12, 25), e + timedelta(days=1), e + timedelta(days=39), e + timedelta(days=50)}
+    return out
+
+
+_HOLIDAYS = _french_holidays(range(2020, 2028))
+_D = timedelta(days=1)
+
+
+def _is_open(d: date) -> bool:
+    return d.weekday() < 5 and d not in _HOLIDAYS and not any(a <= d <= b for a, b in _CLOSURES)
+
+
+def _open_days(lo: date, hi: date) -> list[date]:
+    out, d = [], lo
+    while d <= hi:
+        if _is_open(d):
+            out.append(d)
+        d += _D
+    return out
+
+
+def _prev_open(d: date) -> date:
+    while not _is_open(d):
+        d -= _D
+    return d
+
+
+def _next_open(d: date) -> date:
+    while not _is_open(d):
+        d += _D
+    return d
+
+
+def _add_months(d: date, k: int) -> date:
+    """Calendar month offset, clipping the day (same rule as polars `offset_by("6mo")`)."""
+    y, m = divmod(d.month - 1 + k, 12)
+    y, m = d.year + y, m + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(y, m, day)
+        except ValueError:
+            continue
+    raise AssertionError
+
+
+def _month(y: int, m: int) -> tuple[date, date]:
+    first = date(y, m, 1)
+    return first, _add_months(first, 1) - _D
+
+
+# --------------------------------------------------------------------------------------------
+# Reference extract
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Person:
+    group: str  # h22 (entered and left in 2022), co (carried over into 2023), e23, ne22, ne23, e24, ne24
+    prescription: date | None = None
+    first_rdv: date | None = None
+    entry: date | None = None
+    exit: date | None = None
+    not_entered: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    n_immersions: int = 0
+    pec: bool = False  # its last immersion led to the contract it left for
+    # demographics
+    sex: str | None = None
+    household: str | None = None
+    age_band: str | None = None
+    age: int | None = None
+    status: str | None = None
+    education: int | None = None
+    barrier: str | None = None
+    prescriber: str | None = None
+    commune: str | None = None
+
+    @property
+    def planned_end(self) -> date | None:
+        return _add_months(self.entry, 6) if self.entry else None
+
+    @property
+    def deadline(self) -> date:
+        """Last open day of the planned six months."""
+        return _prev_open(self.planned_end)
+
+    @property
+    def participant_2023(self) -> bool:
+        return self.group in ("co", "e23")
+
+
+def _choose_weighted(rng: random.Random, items: list, weights: list[float]):
+    if sum(weights) <= 0:
+        weights = [1.0] * len(items)
+    return rng.choices(range(len(items)), weights=weights)[0]
+
+
+def _assign_exact(rng: random.Random, people: list[_Person], attr: str, counts: dict, weight) -> None:
+    """Give `counts[label]` persons each label, rare labels first, preferring persons `weight` favours."""
+    free = list(people)
+    for label, count in sorted(counts.items(), key=lambda kv: kv[1]):
+        for _ in range(count):
+            k = _choose_weighted(rng, free, [weight(p, label) for p in free])
+            setattr(free.pop(k), attr, label)
+    assert not free
+
+
+def _entry_dates(rng: random.Random, year: int, counts: list[int], earliest: date | None = None) -> list[date]:
+    out = []
+    for m, c in enumerate(counts, start=1):
+        first, last = _month(year, m)
+        days = _open_days(max(first, earliest or first), last)
+        out += sorted(rng.choice(days) for _ in range(c))
+    return out
+
+
+def _plan_2023_exits(rng: random.Random, pool: list[_Person]) -> bool:
+    """Give exactly `_EXITS_2023[m]` exit dates in each month of 2023, nobody beyond their planned end.
+
+    Returns False when this draw paints itself into a corner (the caller draws again)."""
+    for p in pool:
+        p.exit = None
+    active = list(pool)
+    for m, x in enumerate(_EXITS_2023, start=1):
+        first, last = _month(2023, m)
+        mid = first + timedelta(days=14)
+        cands = []
+        for p in active:
+            if p.entry > last:
+                continue
+            days = _open_days(max(first, p.entry + timedelta(days=7)), min(last, p.deadline))
+            if p.deadline < first or (p.deadline <= last and not days):
+                return False
+            if days:
+                cands.append((p, days))
+        forced = [c for c in cands if c[0].deadline <= last]
+        others = [c for c in cands if c[0].deadline > last]
+        if len(forced) > x or len(cands) < x:
+            return False
+        chosen = list(forced)
+        for _ in range(x - len(forced)):
+            weights = []
+            for p, _days in others:
+                t = (mid - p.entry).days
+                weights.append(0.2 if t < 30 else 0.4 if t < 60 else 0.5 if t < 90 else 0.7 if t < 120 else 1.3 if t < 150 else 3.0)
+            chosen.append(others.pop(_choose_weighted(rng, others, weights)))
+        for p, days in chosen:
+            at_term = p.deadline <= last and rng.random() < 0.8
+            p.exit = p.deadline if at_term else rng.choice(days)
+            active.remove(p)
+    # Nobody still active may have passed their planned end at the snapshot, except the five
+    # January 2024 leavers; and they all entered in the second half of 2023.
+    late = [p for p in active if p.deadline < date(2024, 1, 13)]
+    return len(active) == 41 and len(late) <= 5 and all(p.entry >= date(2023, 7, 1) for p in active)
+
+
+def _assign_2023_reasons(rng: random.Random, leavers: list[_Person]) -> bool:
+    tenure = {id(p): (p.exit - p.entry).days for p in leavers}
+    rest = sorted(leavers, key=lambda p: (p.entry, p.exit))
+    at_term = [p for p in rest if (p.deadline - p.exit).days <= 7]
+    if len(at_term) < _EXIT_REASON_2023["Fin de suivi"]:
+        return False
+
+    def take(candidates, k, weight=None):
+        picked = []
+        for _ in range(k):
+            pool = [p for p in candidates if p in rest]
+            i = _choose_weighted(rng, pool, [weight(p) for p in pool] if weight else [1.0] * len(pool))
+            picked.append(pool[i])
+            rest.remove(pool[i])
+        return picked
+
+    for p in take(at_term, 18):
+        p.reason = "Fin de suivi"
+    for p in take(rest, 17, lambda p: 1.0 / max(1, tenure[id(p)] / 7) ** 2):
+        p.reason = "Abandon"
+    for reason in ("Décès", "Déménagement", "Santé"):
+        for p in take(rest, _EXIT_REASON_2023[reason]):
+            p.reason = reason
+    positive = list(rest)
+    if len([p for p in positive if tenure[id(p)] >= 35]) < _IMMERSED_POSITIVE_EXITS + 2:
+        return False
+    for p in take(positive, 10):
+        p.reason = "Formation"
+    for p in rest:
+        p.reason = "Emploi"
+    # Details: exact tables of the report.
+    for reason, table in _EXIT_DETAIL_2023.items():
+        group = [p for p in leavers if p.reason == reason]
+        labels = [d for d, c in table.items() for _ in range(c)]
+        rng.shuffle(labels)
+        for p, d in zip(group, labels, strict=True):
+            p.detail = d
+    # Immersions: every "Fin de suivi" leaver, and 17 of the 32 Emploi/Formation leavers — the longest stays;
+    # the other 15 left before their immersion. Six did two.
+    eligible = [p for p in leavers if p.reason in ("Emploi", "Formation") and tenure[id(p)] >= 35]
+    immersed = [p for p in leavers if p.reason == "Fin de suivi"]
+    # The PEC obtained through an immersion: an "Emploi / Autre contrat" leaver with an immersion.
+    pec = [p for p in eligible if p.detail == "Autre contrat" and tenure[id(p)] >= 49]
+    if not pec:
+        return False
+    pec_person = max(pec, key=lambda p: (tenure[id(p)], p.entry))
+    immersed.append(pec_person)
+    eligible.remove(pec_person)
+    for _ in range(_IMMERSED_POSITIVE_EXITS - 1):
+        i = _choose_weighted(rng, eligible, [tenure[id(p)] ** 2 for p in eligible])
+        immersed.append(eligible.pop(i))
+    for p in immersed:
+        p.n_immersions = 1
+    twice = [p for p in immersed if tenure[id(p)] >= 100 and p is not pec_person]
+    if len(twice) < _TWO_IMMERSIONS:
+        return False
+    for p in rng.sample(twice, _TWO_IMMERSIONS):
+        p.n_immersions = 2
+    pec_person.pec = True
+    return True
+
+
+def _draw(rng: random.Random, counts: dict):
+    labels = list(counts)
+    return labels[_choose_weighted(rng, labels, [counts[k] for k in labels])]
+
+
+def _draw_2022_exit(rng: random.Random, p: _Person, latest: date) -> None:
+    """Exit of a person who entered and left in 2022 (not a 2023 participant)."""
+    hi = min(p.deadline, latest)
+    if hi == p.deadline and rng.random() < 0.4:
+        p.exit, p.reason = p.deadline, "Fin de suivi"
+    else:
+        p.reason = _draw(rng, {"Abandon": 30, "Emploi": 35, "Formation": 14, "Santé": 10, "Déménagement": 5, "Fin de suivi": 6})
+        lo = p.entry + timedelta(days=7 if p.reason == "Abandon" else 21)
+        if p.reason == "Abandon":
+            hi = min(hi, p.entry + timedelta(days=80))
+        days = _open_days(lo, hi) or _open_days(p.entry + timedelta(days=7), min(p.deadline, latest))
+        p.exit = rng.choice(days)
+    if p.reason in schema.EXIT_DETAILS:
+        weights = {"Emploi": {"CDI": 2, "CDD de 6 mois et plus": 2, "CDD de moins de 6 mois": 8, "Intérim": 4,
+                              "Alternance": 1, "Autre contrat": 5},
+                   "Formation": {"Qualifiante": 4, "Certifiante": 1, "SIEG": 3, "Autre formation": 1},
+                   "Fin de suivi": {"Création d'entreprise": 1, "S'engager vers l'emploi": 4, "Coaching social": 3,
+                                    "Santé": 1, "Action vers ma route": 2, "Contrats aidés": 2, "Autre orientation": 1}}
+        p.detail = _draw(rng, weights[p.reason])
+    tenure = (p.exit - p.entry).days
+    if p.reason == "Fin de suivi" or (p.reason in ("Emploi", "Formation") and tenure >= 42 and rng.random() < 0.55):
+        p.n_immersions = 2 if tenure >= 110 and rng.random() < 0.2 else 1
+
+
+def _assign_demographics(rng: random.Random, participants: list[_Person], others: list[_Person]) -> None:
+    # -- the 117 participants of 2023: exact tables, with plausible links between them
+    pairs = [k for k, c in _SEX_HOUSEHOLD_2023.items() for _ in range(c)]
+    rng.shuffle(pairs)
+    for p, (sex, household) in zip(participants, pairs, strict=True):
+        p.sex, p.household = sex, household
+
+    def w_age(p, band):
+        if band == "Moins de 25 ans":
+            return {"Seul(e) sans enfant": 3, "Seul(e) avec enfant(s)": 1.5, "Couple sans enfant": 1}.get(p.household, 0.5)
+        if band == "Plus de 55 ans":
+            return 3 if "sans enfant" in p.household else 0.2
+        return 1
+
+    _assign_exact(rng, participants, "age_band", _AGE_BANDS_2023, w_age)
+
+    def w_status(p, status):
+        if status == "ASE":
+            return 1 if p.age_band == "Moins de 25 ans" and p.household.startswith("Seul") else 0
+        if status == "RQTH":
+            return 1 if p.age_band in ("25-40 ans", "40-55 ans") else 0
+        if status == "Autre":
+            return 2 if p.household.startswith("Couple") else 1
+        return 1
+
+    _assign_exact(rng, participants, "status", _STATUS_2023, w_status)
+
+    def w_edu(p, level):
+        if p.status == "ASE":
+            return 1 if level in (2, 3) else 0
+        if level in (5, 6):
+            return 0 if p.age_band == "Moins de 25 ans" else 1
+        return 1
+
+    _assign_exact(rng, participants, "education", _EDUCATION_2023, w_edu)
+
+    def w_barrier(p, barrier):
+        if barrier == "Garde d'enfants":
+            return (4 if p.sex == "Femme" else 1) if "avec enfant" in p.household else 0
+        if barrier == "Handicap":
+            return 1 if p.status == "RSA" and p.age_band in ("25-40 ans", "40-55 ans") else 0
+        if barrier == "Santé":
+            return (5 if p.reason == "Santé" or p.detail == "Santé" else 1) * (2 if p.age_band != "Moins de 25 ans" else 0.3)
+        if barrier == "Aucun":
+            return 2 if p.education >= 3 else 0.3
+        if barrier == "Autonomie":
+            return 3 if p.age_band == "Moins de 25 ans" else 1
+        if barrier == "Compétences professionnelles":
+            return 3 if p.education <= 2 else 1
+        if barrier == "Chômage longue durée":
+            return 3 if p.age_band in ("40-55 ans", "Plus de 55 ans") else 1
+        return 1
+
+    _assign_exact(rng, participants, "barrier", _BARRIER_2023, w_barrier)
+    for p in participants:
+        lo, hi = (18, 21) if p.status == "ASE" else _AGE_RANGES[p.age_band]
+        p.age = rng.randint(lo, hi)
+
+    # -- everybody else: drawn from the same distributions
+    for p in others:
+        p.sex, p.household = _draw(rng, {k: c for k, c in _SEX_HOUSEHOLD_2023.items()})
+        p.age_band = _draw(rng, _AGE_BANDS_2023)
+        p.age = rng.randint(*_AGE_RANGES[p.age_band])
+        p.status = _draw(rng, {"RSA": 95, "RQTH": 2, "Autre": 3})
+        p.education = _draw(rng, _EDUCATION_2023)
+        p.barrier = _draw(rng, _BARRIER_2023)
+        if p.barrier == "Garde d'enfants" and "avec enfant" not in p.household:
+            p.barrier = "Mobilité"
+
+    # -- prescribers: exact over the 134 persons positioned in 2023
+    positioned = participants + [p for p in others if p.group == "ne23"]
+    rest = []
+    for p in positioned:
+        if p.status in ("ASE", "RQTH") and p.participant_2023:
+            p.prescriber = "APFE et autres organismes"
+        else:
+            rest.append(p)
+    autre = [p for p in rest if p.status == "Autre" and p.participant_2023]
+    autre[0].prescriber = "Pôle emploi"
+    autre[1].prescriber = "APFE et autres organismes"
+    rest = [p for p in rest if p.prescriber is None]
+    fixed = {k: sum(p.prescriber == k for p in positioned) for k in _PRESCRIBERS_2023}
+    labels = [k for k, c in _PRESCRIBERS_2023.items() for _ in range(c - fixed[k])]
+    rng.shuffle(labels)
+    for p, label in zip(rest, labels, strict=True):
+        p.prescriber = label
+    for p in others:
+        if p.prescriber is None:
+            p.prescriber = _draw(rng, {"Conseil départemental": 60, "APFE et autres organismes": 39, "Pôle emploi": 1})
+
+    # -- communes: the eleven of the report, all present among the 2023 participants
+    for p in participants + others:
+        p.commune = _draw(rng, COMMUNES_5_VALLEES)
+    present = {p.commune for p in participants}
+    for commune in COMMUNES_5_VALLEES:
+        if commune not in present:
+            doullens = [p for p in participants if p.commune == "Doullens"]
+            doullens[rng.randrange(len(doullens))].commune = commune
+
+
+def _secondary_barriers(rng: random.Random, p: _Person, rqth: bool) -> str | None:
+    if p.barrier == "Aucun":
+        return None
+    k = _draw(rng, {0: 35, 1: 40, 2: 25})
+    weights = {"Mobilité": 8, "Numérique": 5, "Compétences professionnelles": 3, "Chômage longue durée": 3,
+               "Logement": 2, "Santé": 2, "Autonomie": 2, "Maîtrise du français": 1,
+               "Garde d'enfants": 4 if "avec enfant" in p.household else 0, "Handicap": 3 if rqth else 0}
+    weights.pop(p.barrier, None)
+    chosen: list[str] = []
+    for _ in range(k):
+        options = {b: w for b, w in weights.items() if w > 0 and b not in chosen}
+        chosen.append(_draw(rng, options))
+    return "|".join(b for b in schema.BARRIERS if b in chosen) or None
+
+
+def _place_immersions(rng: random.Random, lo: date, hi: date, k: int) -> list[tuple[date, date]]:
+    """k non-overlapping immersions of 1–3 weeks (Monday to Friday) within [lo, hi]."""
+    for _attempt in range(200):
+        periods = []
+        start_from = lo
+        for i in range(k):
+            weeks = _draw(rng, {1: 35, 2: 45, 3: 20}) if _attempt < 100 else 1
+            span = timedelta(days=7 * weeks - 3)
+            room_end = hi - span if i == k - 1 else lo + (hi - lo) / k * (i + 1) - span
+            mondays = [d for d in _open_days(start_from, room_end) if d.weekday() == 0
+                       and not any(a <= d + span and d <= b for a, b in _CLOSURES)]
+            if not mondays:
+                break
+            start = rng.choice(mondays)
+            periods.append((start, start + span))
+            start_from = start + span + timedelta(days=10)
+        if len(periods) == k:
+            return periods
+    raise AssertionError(f"no room for {k} immersion(s) in {lo}..{hi}")
+
+
+def _build_reference(rng: random.Random) -> dict[str, pl.DataFrame]:
+    snapshot = REFERENCE_SNAPSHOT
+    # ---- entries
+    h22 = [_Person("h22", entry=d) for d in _entry_dates(rng, 2022, _ENTRIES_2022, earliest=date(2022, 1, 10))]
+    second_half = [p for p in h22 if p.entry >= date(2022, 7, 1)]
+    early_leavers = []
+    for _ in range(len(second_half) - _CARRY_OVERS):
+        i = _choose_weighted(rng, second_half, [3 if p.entry < date(2022, 10, 1) else 1 if p.entry < date(2022, 11, 21) else 0
+                                                for p in second_half])
+        early_leavers.append(second_half.pop(i))
+    for p in second_half:
+        p.group = "co"
+    e23 = [_Person("e23", entry=d) for d in _entry_dates(rng, 2023, _ENTRIES_2023)]
+
+    # ---- 2023 exits and reasons (drawn again until every constraint holds; deterministic)
+    pool = second_half + e23
+    for _attempt in range(5000):
+        if _plan_2023_exits(rng, pool):
+            leavers = [p for p in pool if p.exit is not None]
+            for p in pool:
+                p.reason = p.detail = None
+                p.n_immersions, p.pec = 0, False
+            if _assign_2023_reasons(rng, leavers):
+                break
+    else:  # pragma: no cover - the seed is fixed
+        raise AssertionError("could not plan the 2023 exits")
+
+    # ---- the 41 still active on 2023-12-31: 2 Emploi and 3 Formation leave between 2 and 12 January 2024
+    active = sorted((p for p in pool if p.exit is None), key=lambda p: p.entry)
+    jan = [p for p in active if p.deadline < date(2024, 1, 13)]
+    jan += [p for p in active if p not in jan][: 5 - len(jan)]
+    jan_plan = [("Emploi", "CDD de 6 mois et plus"), ("Emploi", "CDD de moins de 6 mois"),
+                ("Formation", "Autre formation"), ("Formation", "Autre formation"), ("Formation", "Qualifiante")]
+    # the CDD of six months or more follows an immersion in December: give it to the one who entered first
+    for p, (reason, detail) in zip(jan, jan_plan, strict=True):
+        p.reason, p.detail = reason, detail
+        p.exit = rng.choice(_open_days(date(2024, 1, 2), min(p.deadline, date(2024, 1, 12))))
+    cdd6 = jan[0]
+    still_active = [p for p in active if p.exit is None]
+
+    # ---- 2022 leavers
+    for p in h22:
+        if p.group == "h22":
+            _draw_2022_exit(rng, p, date(2022, 12, 23))
+
+    # ---- non-entrants and 2024 newcomers
+    ne22 = [_Person("ne22", not_entered="Non adhésion",
+                    prescription=rng.choice(_open_days(date(2022, 1, 3), date(2022, 12, 9)))) for _ in range(_NON_ENTRANTS_2022)]
+    ne23 = [_Person("ne23", not_entered="Non adhésion",
+                    prescription=rng.choice(_open_days(date(2023, 1, 2), date(2023, 12, 8))))
+            for _ in range(_NOT_ENTERED_2023["Non adhésion"])]
+    waiting = _Person("ne23", not_entered="En attente", prescription=date(2023, 12, 20), first_rdv=date(2024, 1, 23))
+    ne23.append(waiting)
+    e24 = [_Person("e24", prescription=pr, entry=en, first_rdv=en) for pr, en in
+           ((date(2024, 1, 3), date(2024, 1, 9)), (date(2024, 1, 4), date(2024, 1, 10)), (date(2024, 1, 8), date(2024, 1, 12)))]
+    ne24 = [_Person("ne24", not_entered="En attente", prescription=d) for d in (date(2024, 1, 10), date(2024, 1, 11))]
+
+    everyone = h22 + e23 + ne22 + ne23 + e24 + ne24
+    participants = [p for p in everyone if p.participant_2023]
+    assert len(participants) == 117
+
+    # ---- prescription and first appointment of entrants
+    for p in h22 + e23:
+        p.first_rdv = p.entry if rng.random() < 0.6 else _prev_open(p.entry - timedelta(days=rng.randint(2, 8)))
+        delay = rng.randint(1, 7) if rng.random() < 0.8 else rng.randint(8, 30)
+        p.prescription = p.first_rdv - timedelta(days=delay)
+        while p.prescription.weekday() >= 5 or p.prescription in _HOLIDAYS:
+            p.prescription -= _D
+    absent_first = set()
+    for p in ne22 + ne23:
+        if p.not_entered == "Non adhésion" and rng.random() < 0.7:
+            delay = rng.randint(1, 7) if rng.random() < 0.8 else rng.randint(8, 20)
+            p.first_rdv = _next_open(p.prescription + timedelta(days=delay))
+            if rng.random() < 0.6:
+                absent_first.add(id(p))
+
+    _assign_demographics(rng, participants, [p for p in everyone if not p.participant_2023])
+
+    # ---- immersions
+    immersions = []
+    for p in everyone:
+        if p.n_immersions:
+            pec = p.pec
+            if pec:  # a two-week immersion ending the Friday before the exit, leading to the PEC
+                end = p.exit
+                while end.weekday() != 4 or end >= p.exit:
+                    end -= _D
+                periods = [(end - timedelta(days=11), end)]
+            else:
+                periods = _place_immersions(rng, p.entry + timedelta(days=14), p.exit, p.n_immersions)
+            for i, (a, b) in enumerate(periods):
+                immersions.append((p, a, b, pec and i == len(periods) - 1))
+    # immersions of persons still in the action (or leaving in January 2024)
+    immersions.append((cdd6, date(2023, 12, 4), date(2023, 12, 15), True))
+    for p in [q for q in active if q is not cdd6 and q.entry <= date(2023, 11, 6)][::2]:
+        periods = _place_immersions(rng, p.entry + timedelta(days=21), min(p.exit or snapshot, date(2024, 1, 12)), 1)
+        immersions.append((p, *periods[0], False))
+    # one 2022 immersion that led to a job
+    h22_jobs = [p for p in h22 if p.group == "h22" and p.reason == "Emploi" and p.n_immersions]
+    lucky = h22_jobs[0] if h22_jobs else None
+
+    # ---- appointments
+    rdv = []
+
+    def modality():
+        return _draw(rng, {"Physique": 72, "Téléphone": 22, "Visio": 6})
+
+    def presence():
+        return _draw(rng, {"Présent": 84, "Absent excusé": 10, "Absent non excusé": 6})
+
+    imm_by_person: dict[int, list[tuple[date, date]]] = {}
+    for p, a, b, _ in immersions:
+        imm_by_person.setdefault(id(p), []).append((a, b))
+    for p in everyone:
+        if p.entry is None:
+            if p.first_rdv and p.first_rdv <= snapshot:
+                rdv.append((p, p.first_rdv, "Physique", "Absent non excusé" if id(p) in absent_first else "Présent"))
+            continue
+        if p.first_rdv < p.entry:
+            rdv.append((p, p.first_rdv, "Physique", "Présent"))
+        end = min(p.exit or snapshot, snapshot)
+        weekly = []
+        d = p.entry
+        while d <= end:
+            if _is_open(d):
+                weekly.append(d)
+            d += timedelta(days=7)
+        rows = []
+        for i, d in enumerate(weekly):
+            if i == 0:
+                rows.append([d, "Physique", "Présent"])
+            elif any(a <= d <= b for a, b in imm_by_person.get(id(p), [])):
+                rows.append([d, "Téléphone", "Présent"])
+            else:
+                rows.append([d, modality(), presence()])
+        if p.reason == "Abandon":
+            for r in rows[-3:][1:] if len(rows) > 2 else rows[1:]:
+                r[2] = "Absent non excusé"
+        elif p.reason in ("Santé", "Décès"):
+            for r in rows[-2:][1:]:
+                r[2] = "Absent excusé"
+        if p.exit and p.reason in ("Fin de suivi", "Emploi", "Formation") and (not weekly or weekly[-1] != p.exit):
+            rows.append([p.exit, "Physique" if p.reason == "Fin de suivi" else "Téléphone", "Présent"])
+        rdv += [(p, *r) for r in rows]
+    # a first collective workshop (CV) in January 2024, as the report planned
+    for p in [q for q in still_active if q.entry <= date(2023, 12, 15)][:7]:
+        rdv.append((p, date(2024, 1, 11), "Collectif", "Présent" if rng.random() < 0.85 else "Absent excusé"))
+
+    # ---- ids in prescription order, then rows
+    everyone.sort(key=lambda p: (p.prescription, p.entry or date.max))
+    ids = {id(p): f"CE-{i:04d}" for i, p in enumerate(everyone, start=1)}
+    rows = []
+    for p in everyone:
+        rqth = p.status == "RQTH" or p.barrier == "Handicap"
+        situation = _draw(rng, {"Demandeur d'emploi de longue durée": 52, "Inactif": 30, "Demandeur d'emploi": 15,
+                                "En emploi": 3})
+        if p.barrier == "Chômage longue durée":
+            situation = "Demandeur d'emploi de longue durée"
+        elif p.status == "ASE":
+            situation = "Inactif"
+        follow_up = post_text = six = None
+        qualification = None
+        if p.exit:
+            qualification = False
+            if p.reason == "Formation" and p.detail in ("Certifiante", "Qualifiante"):
+                qualification = p.detail == "Certifiante" or rng.random() < 0.25
+            if p.reason not in ("Décès",) and (p.reason != "Déménagement" or rng.random() < 0.5) and rng.random() < 0.9:
+                d = _next_open(p.exit + timedelta(days=rng.randint(27, 35)))
+                if d <= snapshot:
+                    follow_up = d
+                    post_text = rng.choice(_POST_EXIT_TEXT[(p.reason, p.detail if p.reason in schema.EXIT_DETAILS else None)])
+            if p.exit <= _add_months(snapshot, -6) and p.reason != "Décès":
+                weights = _SIX_MONTHS[p.reason]
+                six = _draw(rng, dict(zip(schema.SITUATION_6_MONTHS, weights, strict=True)))
+        rows.append({
+            "id_participant": ids[id(p)],
+            "date_prescription": p.prescription,
+            "prescripteur": p.prescriber,
+            "territoire": schema.DEFAULT_TERRITORY,
+            "action": schema.DEFAULT_ACTION,
+            "commune": p.commune,
+            "code_insee": None,
+            "sexe": p.sex,
+            "age": p.age,
+            "niveau_formation": p.education,
+            "statut": p.status,
+            "situation_familiale": p.household,
+            "frein_principal": p.barrier,
+            "freins_secondaires": _secondary_barriers(rng, p, rqth),
+            "date_premier_rdv": p.first_rdv,
+            "date_entree": p.entry,
+            "motif_non_entree": p.not_entered,
+            "date_fin_prevue": p.planned_end,
+            "date_sortie": p.exit,
+            "motif_sortie": p.reason if p.exit else None,
+            "detail_sortie": p.detail if p.exit else None,
+            "situation_emploi_entree": situation,
+            "rqth": rqth,
+            "qualification_obtenue": qualification,
+            "date_suivi_post_sortie": follow_up,
+            "situation_post_sortie": post_text,
+            "situation_6_mois": six,
+        })
+    participants_df = pl.DataFrame(rows, schema=schema.typed_schema(schema.PARTICIPANTS), orient="row")
+    rdv_df = pl.DataFrame(
+        [{"id_participant": ids[id(p)], "date": d, "modalite": m, "presence": pr} for p, d, m, pr in rdv],
+        schema=schema.typed_schema(schema.RENDEZ_VOUS), orient="row",
+    ).sort("id_participant", "date", "modalite")
+    imm_rows = [{"id_participant": ids[id(p)], "date_debut": a, "date_fin": b, "secteur": rng.choice(SECTORS),
+                 "debouche_contrat": bool(led) or (p is lucky and b == max(x[1] for x in imm_by_person[id(p)]))}
+                for p, a, b, led in immersions]
+    imm_df = pl.DataFrame(imm_rows, schema=schema.typed_schema(schema.IMMERSIONS), orient="row").sort("id_participant", "date_debut")
+    return {"participants": participants_df, "rendez_vous": rdv_df, "immersions": imm_df}
+
+
+def reference_extract() -> dict[str, pl.DataFrame]:
+    """The reference extract (snapshot of 2024-01-15) whose 2023 figures are those of the 2023 report."""
+    return _build_reference(random.Random(_REFERENCE_SEED))
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic extract (vectorised)
+# --------------------------------------------------------------------------------------------
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _days(d: date) -> int:
+    return (d - _EPOCH).days
+
+
+def _weekday(days: np.ndarray) -> np.ndarray:
+    return (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+
+
+def _to_weekday_forward(days: np.ndarray) -> np.ndarray:
+    dow = _weekday(days)
+    return days + np.where(dow == 5, 2, np.where(dow == 6, 1, 0))
+
+
+def _to_weekday_backward(days: np.ndarray) -> np.ndarray:
+    dow = _weekday(days)
+    return days - np.where(dow == 5, 1, np.where(dow == 6, 2, 0))
+
+
+def _labels(labels: list, codes: np.ndarray, name: str) -> pl.Series:
+    """Gather labels by code (code -1 or a None label → null)."""
+    values = pl.Series(name, [*labels, None], dtype=pl.String)
+    codes = np.where(codes < 0, len(labels), codes)
+    return values.gather(codes).alias(name)
+
+
+def _dates(days: np.ndarray, valid: np.ndarray | None, name: str) -> pl.Series:
+    s = pl.Series(name, days.astype(np.int32)).cast(pl.Date)
+    if valid is not None and not valid.all():
+        s = s.scatter(np.flatnonzero(~valid), None)
+    return s
+
+
+def _choice(rng: np.random.Generator, weights, size: int) -> np.ndarray:
+    p = np.asarray(weights, dtype=float)
+    cdf = np.cumsum(p / p.sum())
+    return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(p) - 1)
+
+
+def _conditional_choice(rng: np.random.Generator, table: np.ndarray, cond: np.ndarray) -> np.ndarray:
+    """One draw per row from the distribution `table[cond[row]]` (rows of weights; an all-zero row gives -1)."""
+    table = np.asarray(table, dtype=float)
+    totals = table.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(table / np.where(totals == 0, 1, totals), axis=1)
+    u = rng.random(len(cond))
+    out = np.zeros(len(cond), dtype=np.int64)
+    for j in range(table.shape[1] - 1):  # loop over labels, not rows
+        out += u >= cdf[cond, j]
+    return np.where(totals[cond, 0] == 0, -1, out)
+
+
+def _add_six_months(days: np.ndarray) -> np.ndarray:
+    s = pl.Series(days.astype(np.int32)).cast(pl.Date).dt.offset_by("6mo")
+    return s.cast(pl.Int32).to_numpy().astype(np.int64)
+
+
+def synthetic_extract(n: int, seed: int = 0) -> dict[str, pl.DataFrame]:
+    """A synthetic extract of `n` persons (2021–2025), same columns, dtypes and rules as the reference.
+
+    Vectorised: no Python loop over persons or appointments."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    rng = np.random.default_rng(seed)
+    snap = _days(SYNTHETIC_SNAPSHOT)
+    idx = np.arange(n)
+
+    # ---- perimeter and commune
+    perim = _choice(rng, [w for *_x, w in _SYNTHETIC_PERIMETERS], n)
+    territories = [t for t, _a, _w in _SYNTHETIC_PERIMETERS]
+    communes_of = {schema.DEFAULT_TERRITORY: COMMUNES_5_VALLEES, **_OTHER_TERRITORIES}
+    commune_labels, commune_code = [], np.zeros(n, dtype=np.int64)
+    for k, territory in enumerate(territories):
+        table = communes_of[territory]
+        mask = perim == k
+        commune_code[mask] = len(commune_labels) + _choice(rng, list(table.values()), int(mask.sum()))
+        commune_labels += list(table)
+
+    # ---- dates: prescription, first appointment, entry (growing activity over the years)
+    d0, d1 = _days(date(2021, 1, 4)), _days(date(2025, 12, 19))
+    presc = _to_weekday_forward(d0 + ((d1 - d0) * rng.random(n) ** 0.85).astype(np.int64))
+    entrant = rng.random(n) < 0.87
+    quick = rng.random(n) < 0.8
+    delay = np.where(quick, rng.integers(1, 8, n), rng.integers(8, 31, n))
+    has_rdv = entrant | (rng.random(n) < 0.7)
+    first_rdv = _to_weekday_forward(presc + delay)
+    entry = np.where(rng.random(n) < 0.6, first_rdv, _to_weekday_forward(first_rdv + rng.integers(1, 9, n)))
+    entry = np.where((entry > snap) & (first_rdv <= snap), first_rdv, entry)
+    entrant &= entry <= snap
+    waiting = ~entrant & ((has_rdv & (first_rdv > snap)) | (~has_rdv & (presc > snap - 21)))
+    not_entered = np.where(entrant, -1, np.where(waiting, 1, 0))  # 0 Non adhésion, 1 En attente
+
+    # ---- planned end, exit, reason, detail
+    planned_end = _add_six_months(entry)
+    full = planned_end - entry
+    reason = _choice(rng, [_EXIT_REASON_2023[r] for r in schema.EXIT_REASONS], n)
+    r = {name: i for i, name in enumerate(schema.EXIT_REASONS)}
+    low = np.select([reason == r["Abandon"], reason == r["Emploi"], reason == r["Formation"]], [14, 21, 30], 14)
+    high = np.where(reason == r["Abandon"], 150, full)
+    shape = np.where(reason == r["Abandon"], 1.0, 0.5)  # sqrt: most stay a good part of the six months
+    tenure = low + (rng.random(n) ** shape * (high - low + 1)).astype(np.int64)
+    tenure = np.where(reason == r["Fin de suivi"], full - rng.integers(0, 11, n), tenure)
+    exit_ = _to_weekday_backward(entry + np.minimum(tenure, full))
+    exited = entrant & (exit_ <= snap)
+    detail_labels = schema.ALL_EXIT_DETAILS
+    detail_table = np.zeros((len(schema.EXIT_REASONS), len(detail_labels)))
+    extra = {"Emploi": {"CDD de 6 mois et plus": 2, "Création d'entreprise": 1},
+             "Formation": {"Autre formation": 1}, "Fin de suivi": {"Autre orientation": 1}}
+    for reason_name, table in _EXIT_DETAIL_2023.items():
+        for label, count in {**table, **extra[reason_name]}.items():
+            detail_table[r[reason_name], detail_labels.index(label)] = count
+    detail = _conditional_choice(rng, detail_table, reason)
+    detail = np.where(exited & (rng.random(n) > 0.03), detail, -1)  # a few details left blank
+
+    # ---- demographics (2023 distributions)
+    sex_household = _choice(rng, list(_SEX_HOUSEHOLD_2023.values()), n)
+    pairs = list(_SEX_HOUSEHOLD_2023)
+    sex = np.array([schema.SEX.index(s) for s, _h in pairs])[sex_household]
+    household = np.array([schema.HOUSEHOLD.index(h) for _s, h in pairs])[sex_household]
+    with_children = np.isin(household, [1, 3])
+    band = _choice(rng, list(_AGE_BANDS_2023.values()), n)
+    lo = np.array([a for a, _b in _AGE_RANGES.values()])[band]
+    hi = np.array([b for _a, b in _AGE_RANGES.values()])[band]
+    age = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    status = _choice(rng, list(_STATUS_2023.values()), n)
+    age = np.where(status == schema.STATUS.index("ASE"), rng.integers(18, 22, n), age)
+    levels = list(_EDUCATION_2023)
+    education = np.array(levels)[_choice(rng, [_EDUCATION_2023[k] for k in levels], n)]
+    education = np.where(rng.random(n) < 0.005, rng.integers(7, 9, n), education)  # a handful of Master/Doctorat
+    barrier_weights = [_BARRIER_2023.get(b, 0) for b in schema.BARRIERS]
+    for b, w in (("Logement", 2), ("Maîtrise du français", 2), ("Numérique", 3)):
+        barrier_weights[schema.BARRIERS.index(b)] = w
+    barrier = _choice(rng, barrier_weights, n)
+    garde, mobility, none_ = (schema.BARRIERS.index(b) for b in ("Garde d'enfants", "Mobilité", "Aucun"))
+    barrier = np.where((barrier == garde) & ~with_children, mobility, barrier)
+    prescriber_labels = list(_PRESCRIBERS_2023)
+    prescriber = _choice(rng, list(_PRESCRIBERS_2023.values()), n)
+
+    # secondary barriers: 0–2 others, never the primary, never "Aucun", childcare only with children
+    second_w = np.array([8, 4, 3, 3, 2, 2, 0, 2, 1, 5, 0], dtype=float)  # schema.BARRIERS order
+    n_second = np.where(barrier == none_, 0, _choice(rng, [35, 40, 25], n))
+    rqth = (status == schema.STATUS.index("RQTH")) | (barrier == schema.BARRIERS.index("Handicap")) | (rng.random(n) < 0.02)
+    picks = []
+    for _k in range(2):
+        b = _choice(rng, second_w, n)
+        def conflicts(b):
+            bad = (b == barrier) | ((b == garde) & ~with_children)
+            for x in picks:
+                bad |= b == x
+            return bad
+
+        bad = conflicts(b)
+        while bad.any():  # resample only the conflicting rows (a few passes)
+            b[bad] = _choice(rng, second_w, int(bad.sum()))
+            bad = conflicts(b)
+        picks.append(b)
+    first_b, second_b = np.minimum(*picks), np.maximum(*picks)
+    first_b = np.where(n_second >= 1, np.where(n_second == 2, first_b, picks[0]), -1)
+    second_b = np.where(n_second == 2, second_b, -1)
+    secondary = pl.concat_str(
+        [_labels(schema.BARRIERS, first_b, "a"), _labels(schema.BARRIERS, second_b, "b")], separator="|", ignore_nulls=True,
+    )
+    secondary = pl.select(pl.when(secondary.str.len_chars() > 0).then(secondary)).to_series()
+
+    # ---- ESF+ columns
+    situation = _choice(rng, [3, 15, 52, 30], n)  # schema.EMPLOYMENT_AT_ENTRY order
+    situation = np.where(barrier == schema.BARRIERS.index("Chômage longue durée"), 2, situation)
+    qualifying = np.isin(detail, [detail_labels.index("Qualifiante"), detail_labels.index("Certifiante")])
+    qualification = exited & (reason == r["Formation"]) & qualifying & (rng.random(n) < 0.4)
+    follow_day = _to_weekday_forward(exit_ + rng.integers(27, 36, n))
+    followed = exited & (reason != r["Décès"]) & (rng.random(n) < 0.85) & (follow_day <= snap)
+    six_table = np.array([_SIX_MONTHS[name] for name in schema.EXIT_REASONS])
+    six = np.where(exited & (exit_ <= snap - 183), _conditional_choice(rng, six_table, reason), -1)
+    # follow-up text matching the exit reason and detail: pool of texts per (reason, detail or none)
+    n_keys = len(detail_labels) + 1
+    texts: list[str] = []
+    text_offset = np.zeros(len(schema.EXIT_REASONS) * n_keys, dtype=np.int64)
+    text_count = np.zeros_like(text_offset)
+    for (reason_name, detail_name), pool in {**_GENERIC_POST_EXIT_TEXT, **_POST_EXIT_TEXT}.items():
+        key = r[reason_name] * n_keys + (detail_labels.index(detail_name) + 1 if detail_name else 0)
+        text_offset[key], text_count[key] = len(texts), len(pool)
+        texts += pool
+    text_key = reason * n_keys + detail + 1  # detail -1 (blank) → the reason's generic texts
+    text_code = text_offset[text_key] + (rng.random(n) * np.maximum(text_count[text_key], 1)).astype(np.int64)
+    text_code = np.where(followed & (text_count[text_key] > 0), text_code, -1)
+
+    width = max(7, len(str(n)))
+    ids = pl.Series("id_participant", np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
+    ids = ("CE-" + ids).alias("id_participant")
+    participants = pl.DataFrame([
+        ids,
+        _dates(presc, None, "date_prescription"),
+        _labels(prescriber_labels, prescriber, "prescripteur"),
+        _labels(territories, perim, "territoire"),
+        _labels([a for _t, a, _w in _SYNTHETIC_PERIMETERS], perim, "action"),
+        _labels(commune_labels, commune_code, "commune"),
+        pl.Series("code_insee", [None] * n, dtype=pl.String),
+        _labels(schema.SEX, sex, "sexe"),
+        pl.Series("age", age, dtype=pl.Int64),
+        pl.Series("niveau_formation", education, dtype=pl.Int64),
+        _labels(schema.STATUS, status, "statut"),
+        _labels(schema.HOUSEHOLD, household, "situation_familiale"),
+        _labels(schema.BARRIERS, barrier, "frein_principal"),
+        secondary.alias("freins_secondaires"),
+        _dates(first_rdv, has_rdv, "date_premier_rdv"),
+        _dates(entry, entrant, "date_entree"),
+        _labels(schema.NOT_ENTERED_REASONS, not_entered, "motif_non_entree"),
+        _dates(planned_end, entrant, "date_fin_prevue"),
+        _dates(exit_, exited, "date_sortie"),
+        _labels(schema.EXIT_REASONS, np.where(exited, reason, -1), "motif_sortie"),
+        _labels(detail_labels, detail, "detail_sortie"),
+        _labels(schema.EMPLOYMENT_AT_ENTRY, situation, "situation_emploi_entree"),
+        pl.Series("rqth", rqth, dtype=pl.Boolean),
+        pl.Series("qualification_obtenue", qualification, dtype=pl.Boolean).scatter(np.flatnonzero(~exited), None),
+        _dates(follow_day, followed, "date_suivi_post_sortie"),
+        _labels(texts, text_code, "situation_post_sortie"),
+        _labels(schema.SITUATION_6_MONTHS, six, "situation_6_mois"),
+    ])
+
+    # ---- appointments: a diagnostic, then one a week from entry to exit (or the snapshot)
+    end = np.where(exited, exit_, snap)
+    weekly = np.where(entrant, (end - entry) // 7 + 1, 0)
+    diag = (entrant & (first_rdv < entry)) | (~entrant & has_rdv & (first_rdv <= snap))
+    person = np.concatenate([np.repeat(idx, weekly), idx[diag]])
+    starts = np.cumsum(weekly) - weekly
+    week = np.arange(int(weekly.sum())) - np.repeat(starts, weekly)
+    rdv_day = np.concatenate([np.repeat(entry, weekly) + 7 * week, first_rdv[diag]])
+    total = len(person)
+    modality = _choice(rng, [72, 22, 6, 0], total)
+    modality = np.where((rdv_day >= _days(date(2024, 1, 1))) & (rng.random(total) < 0.05), 3, modality)  # collective workshops from 2024
+    presence = _choice(rng, [84, 10, 6], total)
+    is_weekly = np.arange(total) < len(week)
+    week_all = np.concatenate([week, np.full(int(diag.sum()), -1)])
+    first_row = is_weekly & (week_all == 0)
+    last_rows = is_weekly & (week_all >= weekly[person] - 2) & (week_all > 0)
+    presence = np.where(first_row, 0, presence)
+    modality = np.where(first_row, 0, modality)
+    presence = np.where(last_rows & exited[person] & (reason[person] == r["Abandon"]), 2, presence)
+    absent_first = ~is_weekly & ~entrant[person]
+    presence = np.where(absent_first, np.where(rng.random(total) < 0.6, 2, 0), presence)
+    modality = np.where(~is_weekly, 0, modality)
+    holidays = np.array([_days(d) for d in _HOLIDAYS])
+    keep = ~np.isin(rdv_day, holidays) | ~is_weekly | first_row
+    order = np.lexsort((rdv_day[keep], person[keep]))
+    person_k = person[keep][order]
+    rendez_vous = pl.DataFrame([
+        ids.gather(person_k),
+        _dates(rdv_day[keep][order], None, "date"),
+        _labels(schema.MODALITIES, modality[keep][order], "modalite"),
+        _labels(schema.PRESENCE, presence[keep][order], "presence"),
+    ])
+    del person, rdv_day, modality, presence, week, week_all, keep, order, person_k
+
+    # ---- immersions (PMSMP) for ~40 % of leavers, some for persons still in the action
+    span_end = end
+    room = span_end - (entry + 21)
+    p_imm = np.where(exited, 0.47, 0.3)
+    k_imm = np.where(entrant & (room >= 28) & (rng.random(n) < p_imm), 1, 0)
+    k_imm = np.where((k_imm == 1) & (room >= 84) & (rng.random(n) < 0.18), 2, k_imm)
+    who = np.repeat(idx, k_imm)
+    nth = np.arange(len(who)) - np.repeat(np.cumsum(k_imm) - k_imm, k_imm)
+    weeks = _choice(rng, [35, 45, 20], len(who)) + 1
+    dur = 7 * weeks - 3
+    w_lo = entry[who] + 21
+    w_len = room[who] // k_imm[who]  # each immersion in its own slice of the window
+    dur = np.maximum(np.minimum(dur, w_len - 7), 4)  # w_len >= 28, so this never cuts a 3-week immersion short
+    s_lo = w_lo + nth * w_len
+    start = s_lo + (rng.random(len(who)) * np.maximum(w_len - dur - 6, 1)).astype(np.int64)
+    start = start + (7 - _weekday(start)) % 7  # forward to a Monday, still inside its slice
+    fin = np.minimum(start + dur, span_end[who])
+    led = rng.random(len(who)) < np.where(exited[who] & (reason[who] == r["Emploi"]) & (nth == k_imm[who] - 1), 0.2, 0.02)
+    immersions = pl.DataFrame([
+        ids.gather(who),
+        _dates(start, None, "date_debut"),
+        _dates(fin, None, "date_fin"),
+        _labels(SECTORS, _choice(rng, [1] * len(SECTORS), len(who)), "secteur"),
+        pl.Series("debouche_contrat", led, dtype=pl.Boolean),
+    ])
+    return {
+        "participants": participants.select(schema.PARTICIPANTS.names).cast(schema.typed_schema(schema.PARTICIPANTS)),
+        "rendez_vous": rendez_vous.cast(schema.typed_schema(schema.RENDEZ_VOUS)),
+        "immersions": immersions.cast(schema.typed_schema(schema.IMMERSIONS)),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def write_extract(frames: dict[str, pl.DataFrame], out_dir) -> None:
+    """Write `participants.csv`, `rendez_vous.csv`, `immersions.csv` as French office software does:
+    UTF-8 with BOM, `;` separator, dates JJ/MM/AAAA, booleans oui/non, nulls as empty cells."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("participants", "rendez_vous", "immersions"):
+        if name not in frames:
+            continue
+        df = frames[name]
+        bools = [c for c, t in df.schema.items() if t == pl.Boolean]
+        if bools:
+            df = df.with_columns(pl.when(pl.col(c)).then(pl.lit("oui")).when(pl.col(c).not_()).then(pl.lit("non")).alias(c)
+                                 for c in bools)
+        df.write_csv(out / f"{name}.csv", include_bom=True, separator=";", date_format="%d/%m/%Y", null_value="")
