@@ -28,7 +28,7 @@ COMMUNES = ["Poix-de-Picardie", "Conty", "Hornoy-le-Bourg", "Airaines", "Oisemon
 PRESCRIBERS = ["Conseil départemental", "APFE et autres organismes", "Pôle emploi"]
 TERRITORIES = ["5 vallées", "Santerre"]
 IMM_SCHEMA = {"action": pl.String, "territoire": pl.String, "id_participant": pl.String,
-              "date_debut": pl.Date, "date_fin": pl.Date, "debouche_contrat": pl.Boolean}
+              "date_debut": pl.Date, "date_fin": pl.Date, "secteur": pl.String, "debouche_contrat": pl.Boolean}
 APP_SCHEMA = {"month": pl.String, "modalite": pl.String, "presence": pl.String, "n": pl.Int64}
 BREAKDOWNS = ["sex", "age_band", "education_level", "status", "household", "primary_barrier", "commune"]
 
@@ -89,6 +89,7 @@ def extracts(draw) -> dict:
             start = row["date_prescription"] + days(draw(st.integers(0, 500)))
             immersions.append({"action": row["action"], "territoire": row["territoire"], "id_participant": row["id_participant"],
                                "date_debut": start, "date_fin": start + days(draw(st.integers(0, 20))),
+                               "secteur": draw(st.none() | st.sampled_from(["Maraîchage", "Aide à domicile", "N1101"])),
                                "debouche_contrat": draw(st.none() | st.booleans())})
         for _ in range(draw(st.integers(0, 3))):
             rdv.append({"id_participant": row["id_participant"],
