@@ -317,35 +317,37 @@ def _pandera_schema(table: S.Table, columns: list[str]) -> pa.DataFrameSchema:
             continue
         checks = []
         if c.kind == "enum":
-            checks.append(pa.Check.isin(c.values, name="enum"))
+            checks.append(pa.Check.isin(c.values))
         if c.name == "age":
-            checks.append(pa.Check.in_range(16, 99, name="age"))
+            checks.append(pa.Check.in_range(16, 99))
         if c.name == "niveau_formation":
-            checks.append(pa.Check.in_range(1, 8, name="niveau"))
+            checks.append(pa.Check.in_range(1, 8))
         if c.name == "code_insee":
-            checks.append(pa.Check.str_matches(r"^[0-9][0-9AB][0-9]{3}$", name="insee"))
+            checks.append(pa.Check.str_matches(r"^[0-9][0-9AB][0-9]{3}$"))
         if c.kind == "date":
-            checks.append(pa.Check.in_range(MIN_DATE, date.today() + timedelta(days=366), name="date_range"))
+            checks.append(pa.Check.in_range(MIN_DATE, date.today() + timedelta(days=366)))
         cols[c.name] = pa.Column(S.POLARS_TYPES[c.kind], checks=checks, nullable=not c.required,
                                  unique=(c.name == "id_participant" and table is S.PARTICIPANTS))
     return pa.DataFrameSchema(cols, strict=False)
 
 
 def _check_message(check: str, column: str, table: S.Table) -> str:
+    """French reason for a pandera failure (built-in checks report their own names, e.g. `in_range(16, 99)`)."""
+    kind = table.col(column).kind if column in table.names else ""
     if check == "not_nullable":
         return "valeur obligatoire manquante"
     if check == "field_uniqueness":
         return "identifiant en double dans le fichier"
-    if check == "enum":
+    if check.startswith("isin"):
         return f"valeur inconnue ; valeurs acceptées : {', '.join(table.col(column).values or [])}"
-    if check == "age":
+    if check.startswith("in_range") and column == "age":
         return "âge hors de la plage 16–99 ans"
-    if check == "niveau":
+    if check.startswith("in_range") and column == "niveau_formation":
         return "niveau de formation hors de la plage 1–8"
-    if check == "insee":
-        return "code INSEE invalide : 5 caractères attendus (ex. 80253)"
-    if check == "date_range":
+    if check.startswith("in_range") and kind == "date":
         return f"date hors de la plage admise (du 01/01/2000 au {(date.today() + timedelta(days=366)).strftime('%d/%m/%Y')})"
+    if check.startswith("str_matches") and column == "code_insee":
+        return "code INSEE invalide : 5 caractères attendus (ex. 80253)"
     return f"contrôle « {check} » non respecté"
 
 
