@@ -23,7 +23,7 @@ class CliError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own messages are English; keep the one line
-        raise CliError(f"arguments invalides : {message} (voir « coaching {self.prog.split()[-1]} --help »)", 2)
+        raise CliError(f"arguments invalides : {message} (voir « {self.prog} --help »)", 2)
 
 
 def _date(value: str) -> date:
