@@ -269,7 +269,8 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.Da
     """Typed canonical frame; values that cannot be read are reported and left null."""
     table = raw.table
     present = [c for c in table.columns if c.name in frame.columns]
-    frame = frame.select([pl.col(c.name).str.strip_chars().replace("", None) for c in present]).with_columns(raw.lines)
+    frame = pl.DataFrame([raw.lines]).with_columns(
+        [frame.get_column(c.name).str.strip_chars().replace("", None) for c in present])
     exprs, checks = [], []
     for c in present:
         col = pl.col(c.name)

@@ -136,11 +136,14 @@ def import_extract(extract: Extract, path: str | os.PathLike | None = None) -> I
 def _import_locked(extract: Extract, path: Path) -> ImportResult:
     _cleanup_stale(path)
     if path.exists():
-        with duckdb.connect(str(path), read_only=True) as ro:
-            ensure_known = ro.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'").fetchall()[0][0]
-            if ensure_known and ro.execute("SELECT count(*) FROM imports WHERE content_hash = ? AND status = 'importé'",
-                                           [extract.content_hash]).fetchall()[0][0]:
+        ro = connect_readonly(path)
+        try:
+            known = run(ro, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'")[0][0]
+            if known and run(ro, "SELECT count(*) FROM imports WHERE content_hash = ? AND status = 'importé'",
+                             [extract.content_hash])[0][0]:
                 return ImportResult("inchangé", extract.source, extract.content_hash, extract.counts)
+        finally:
+            ro.close()
     tmp = _tmp_path(path)
     tmp.unlink(missing_ok=True)
     if path.exists():
@@ -225,15 +228,34 @@ def store_version(path: str | os.PathLike | None = None) -> str | None:
 
 
 def connect_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the store file as it is now.
+
+    DuckDB shares one database instance per path within a process, so `connect(path)` would keep
+    serving the replaced file while any older connection is open. Attaching the file to a fresh
+    in-memory database opens the current file every time.
+    """
     p = db_path(path)
     if not p.exists():
         raise FileNotFoundError(p)
-    return duckdb.connect(str(p), read_only=True)
+    con = duckdb.connect(":memory:")
+    literal = str(p.resolve()).replace("'", "''")
+    run(con, f"ATTACH '{literal}' AS store (READ_ONLY)")
+    run(con, "USE store")
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor on the same database; on a `connect_readonly` connection it points at the store too
+    (a cursor does not inherit `USE`)."""
+    cur = con.cursor()
+    if run(cur, "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'store'")[0][0]:
+        run(cur, "USE store")
+    return cur
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """One cursor per query (DuckDB 2.0 refuses a query while another result is pending)."""
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         return cur.sql(sql, params=params or []).pl()
     finally:

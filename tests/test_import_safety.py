@@ -1,0 +1,220 @@
+"""Imports are all-or-nothing even when killed, readers keep answering during an import,
+snapshots update persons, and random corruptions of a valid extract never crash or write."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.extract import ExtractError, load_extract
+from analytics.importer import run_import
+from analytics.indicators import Period, compute_indicators
+from analytics.sample import synthetic_extract, write_extract
+from analytics.store import connect_readonly, import_extract, query
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+DATA_TABLES = ("participants", "rendez_vous", "immersions", "imports")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    con = connect_readonly(db)
+    try:
+        return {t: query(con, f"SELECT count(*) AS n FROM {t}")["n"][0] for t in DATA_TABLES}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def big_extract(tmp_path_factory) -> Path:
+    """A synthetic extract large enough for an import to take a few seconds."""
+    out = tmp_path_factory.mktemp("big") / "extract"
+    write_extract(synthetic_extract(60_000, seed=11), out)
+    return out
+
+
+def _start_import(extract: Path, db: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "analytics.cli", "import", str(extract), "--db", str(db)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.xdist_group("heavy")
+def test_sigkill_mid_import_leaves_the_store_exactly_as_before(big_extract, tmp_path):
+    db = tmp_path / "store.duckdb"
+    run_import(SAMPLE, db)
+    before, counts = sha(db), table_counts(db)
+    tmp_glob = f"{db.name}.tmp-*"
+    # kill during validation, as soon as the copy exists, and while the transaction runs
+    for phase in ("reading", "copy", "writing"):
+        proc = _start_import(big_extract, db)
+        deadline = time.monotonic() + 60
+        if phase == "reading":
+            time.sleep(0.8)
+        else:
+            while not list(db.parent.glob(tmp_glob)) and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.01)
+            time.sleep(0.0 if phase == "copy" else random.uniform(0.2, 0.6))
+        assert proc.poll() is None, f"import finished before the kill ({phase}): {proc.stderr.read().decode()}"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert sha(db) == before, f"store changed by an import killed while {phase}"
+        assert table_counts(db) == counts
+    # the next import cleans the stale copies and succeeds
+    assert run_import(big_extract, db).status == "importé"
+    assert not list(db.parent.glob(tmp_glob))
+    assert table_counts(db)["participants"] == counts["participants"] + 60_000
+
+
+@pytest.mark.xdist_group("heavy")
+def test_readers_keep_answering_during_an_import_and_then_see_the_new_data(big_extract, tmp_path):
+    db = tmp_path / "store.duckdb"
+    run_import(SAMPLE, db)
+    old = table_counts(db)["participants"]
+    seen, errors, stop = set(), [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                con = connect_readonly(db)
+                seen.add(con.execute("SELECT count(*) FROM participants").fetchall()[0][0])
+                compute_indicators(con, Period.year(2023))
+                con.close()
+            except Exception as exc:  # noqa: BLE001 - any failure of a reader is the bug
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    # an already-open connection keeps answering from the old file throughout
+    held = connect_readonly(db)
+    proc = _start_import(big_extract, db)
+    reads_during = 0
+    while proc.poll() is None:
+        assert query(held, "SELECT count(*) AS n FROM participants")["n"][0] == old
+        reads_during += 1
+        time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert proc.returncode == 0, proc.stderr.read().decode()
+    assert not errors, errors[:3]
+    assert reads_during > 5
+    assert old in seen
+    assert table_counts(db)["participants"] == old + 60_000
+    held.close()
+
+
+def test_snapshot_update_reports_changes_and_same_file_twice_is_a_no_op(tmp_path):
+    first, second = tmp_path / "m1", tmp_path / "m2"
+    shutil.copytree(SAMPLE, first)
+    shutil.copytree(SAMPLE, second)
+    # next month: one active person leaves for a job, one new person enters
+    lines = (second / "participants.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(";")
+    idx = {name: i for i, name in enumerate(header)}
+    active = next(i for i, line in enumerate(lines[1:], 1)
+                  if line.split(";")[idx["date_entree"]] and not line.split(";")[idx["date_sortie"]])
+    cells = lines[active].split(";")
+    cells[idx["date_sortie"]], cells[idx["motif_sortie"]], cells[idx["detail_sortie"]] = "14/01/2024", "Emploi", "CDI"
+    lines[active] = ";".join(cells)
+    new = lines[-1].split(";")
+    new[idx["id_participant"]] = "CE-9999"
+    new[idx["date_prescription"]], new[idx["date_premier_rdv"]], new[idx["date_entree"]] = "08/01/2024", "10/01/2024", "10/01/2024"
+    new[idx["motif_non_entree"]] = ""
+    for col in ("date_sortie", "motif_sortie", "detail_sortie", "date_suivi_post_sortie", "situation_post_sortie", "situation_6_mois", "qualification_obtenue"):
+        new[idx[col]] = ""
+    lines.append(";".join(new))
+    (second / "participants.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    db = tmp_path / "store.duckdb"
+    r1 = run_import(first, db)
+    assert r1.n_new == 184
+    digest = sha(db)
+    assert run_import(first, db).status == "inchangé"
+    assert sha(db) == digest
+    r2 = run_import(second, db)
+    assert (r2.n_new, r2.n_updated, r2.new_entries, r2.new_exits) == (1, 1, 1, 1)
+    assert r2.n_unchanged == 183
+    assert table_counts(db)["participants"] == 185
+    hist = query(connect_readonly(db), "SELECT n_new, n_updated, new_entries, new_exits FROM imports ORDER BY import_id")
+    assert hist.rows() == [(184, 0, 158, 119), (1, 1, 1, 1)]
+
+
+# ---------------------------------------------------------------- fuzzing
+
+_VALID = (SAMPLE / "participants.csv").read_bytes().splitlines(keepends=True)[:12]
+_RDV = (SAMPLE / "rendez_vous.csv").read_bytes().splitlines(keepends=True)[:20]
+
+
+def _mutate(data: bytes, rnd: random.Random, n: int) -> bytes:
+    buf = bytearray(data)
+    for _ in range(n):
+        op = rnd.randrange(6)
+        pos = rnd.randrange(len(buf)) if buf else 0
+        if op == 0 and buf:  # flip a byte
+            buf[pos] = rnd.randrange(256)
+        elif op == 1 and buf:  # delete a run
+            del buf[pos:pos + rnd.randrange(1, 12)]
+        elif op == 2:  # insert separators, quotes, newlines
+            buf[pos:pos] = rnd.choice([b";", b",", b'"', b"\n", b"\r\n", b";;", b"\x00", b"\xe9", b"31/02/2023"])
+        elif op == 3 and buf:  # duplicate a run
+            buf[pos:pos] = buf[pos:pos + rnd.randrange(1, 40)]
+        elif op == 4:  # swap two lines
+            lines = bytes(buf).split(b"\n")
+            if len(lines) > 2:
+                i, j = rnd.randrange(len(lines)), rnd.randrange(len(lines))
+                lines[i], lines[j] = lines[j], lines[i]
+                buf = bytearray(b"\n".join(lines))
+        else:  # truncate
+            del buf[pos:]
+    return bytes(buf)
+
+
+@pytest.fixture(scope="module")
+def fuzz_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("fuzz") / "store.duckdb"
+    run_import(SAMPLE, db)
+    return db
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6), target=st.sampled_from(["participants", "rendez_vous"]))
+def test_malformed_extracts_never_crash_and_never_change_the_store(fuzz_db, tmp_path_factory, seed, n, target):
+    rnd = random.Random(seed)
+    folder = tmp_path_factory.mktemp("case")
+    parts, rdv = b"".join(_VALID), b"".join(_RDV)
+    if target == "participants":
+        parts = _mutate(parts, rnd, n)
+    else:
+        rdv = _mutate(rdv, rnd, n)
+    (folder / "participants.csv").write_bytes(parts)
+    (folder / "rendez_vous.csv").write_bytes(rdv)
+    before = sha(fuzz_db)
+    try:
+        extract = load_extract(folder)
+    except ExtractError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+        assert sha(fuzz_db) == before
+        return
+    # a mutation may leave the extract valid: importing it must then succeed as a whole
+    db = folder / "copy.duckdb"
+    shutil.copyfile(fuzz_db, db)
+    import_extract(extract, db)
+    assert table_counts(db)["participants"] >= 184
