@@ -18,16 +18,25 @@ EXPECTED = json.loads(REFERENCE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def figures_2023(tmp_path_factory):
+def golden_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("golden") / "golden.duckdb"
     assert main(["import", str(ROOT / "data" / "sample"), "--db", str(db)]) == 0
     return db
 
 
-def _run(db, capsys, *args):
-    capsys.readouterr()
-    assert main(["indicators", "--db", str(db), *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture(scope="module")
+def figures_2023(golden_db):
+    return _cli_json(golden_db, "--year", "2023")
+
+
+def _cli_json(db, *args):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["indicators", "--db", str(db), *args, "--json"]) == 0
+    return json.loads(out.getvalue())
 
 
 def test_committed_reference_copy_matches_the_contract():
@@ -37,8 +46,8 @@ def test_committed_reference_copy_matches_the_contract():
 
 
 @pytest.mark.parametrize("key", [k for k in EXPECTED if not k.startswith("_")])
-def test_sample_2023_equals_the_report(figures_2023, capsys, key):
-    got = _run(figures_2023, capsys, "--year", "2023")
+def test_sample_2023_equals_the_report(figures_2023, key):
+    got = figures_2023
     expected = EXPECTED[key]
     if isinstance(expected, float):
         assert got[key] == pytest.approx(expected, abs=1e-4)
@@ -46,12 +55,12 @@ def test_sample_2023_equals_the_report(figures_2023, capsys, key):
         assert got[key] == expected
 
 
-def test_from_to_equals_year(figures_2023, capsys):
-    assert _run(figures_2023, capsys, "--year", "2023") == _run(figures_2023, capsys, "--from", "2023-01-01", "--to", "2023-12-31")
+def test_from_to_equals_year(golden_db, figures_2023):
+    assert _cli_json(golden_db, "--from", "2023-01-01", "--to", "2023-12-31") == figures_2023
 
 
-def test_report_tables_sum_to_their_population(figures_2023, capsys):
-    got = _run(figures_2023, capsys, "--year", "2023")
+def test_report_tables_sum_to_their_population(figures_2023):
+    got = figures_2023
     for key in ("status", "age_band", "sex", "education_level", "primary_barrier", "household", "commune"):
         assert sum(got[key].values()) == got["participants"] == 117
     assert sum(got["prescriber"].values()) == got["positioned"] == 134
