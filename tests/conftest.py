@@ -9,6 +9,10 @@
     kit.figures(db, Period, Filters()) -> dict        # compute_indicators on a read-only connection
     kit.nz(mapping) -> mapping without zero counts      # "categories with a zero count may be left out"
     kit.sha256(path) -> hex digest of a file
+
+The same helpers can be imported by test modules as `from coaching_test_helpers import ...` (an alias
+of this module: `from conftest import` would pick whichever conftest.py was loaded last, e.g.
+tests/browser/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -131,6 +136,9 @@ def nz(mapping: dict) -> dict:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+sys.modules.setdefault("coaching_test_helpers", sys.modules[__name__])
 
 
 @pytest.fixture(scope="session")

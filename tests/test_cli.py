@@ -11,8 +11,8 @@ import pytest
 
 from analytics.cli import main
 from analytics.indicators import FIGURES
-from conftest import person as P
-from conftest import sha256, write_extract
+from coaching_test_helpers import person as P
+from coaching_test_helpers import sha256, write_extract
 
 PEOPLE = [
     P("C1", "2023-02-01", commune="Poix-de-Picardie"),

@@ -13,7 +13,7 @@ from analytics.cli import main
 from analytics.extract import ExtractError, load_extract
 from analytics.indicators import FIGURES, Period
 from analytics.store import connect_readonly, import_extract, query
-from conftest import csv_text, figures, sha256, write_csv, write_extract
+from coaching_test_helpers import csv_text, figures, sha256, write_csv, write_extract
 
 Y2023 = Period.year(2023)
 

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from analytics.indicators import FIGURES, Filters, Period
-from conftest import person as P  # noqa: E402  (tests/ is on sys.path through conftest)
+from coaching_test_helpers import person as P  # alias of tests/conftest.py
 
 Y2023 = Period(date(2023, 1, 1), date(2023, 12, 31))
 

@@ -21,7 +21,7 @@ from analytics.extract import load_extract
 from analytics.indicators import FIGURES, Filters, Period, compute, compute_indicators
 from analytics.indicators.base import Dataset
 from analytics.store import connect_readonly, import_extract
-from conftest import write_extract
+from coaching_test_helpers import write_extract
 
 BASE = date(2022, 1, 1)
 COMMUNES = ["Poix-de-Picardie", "Conty", "Hornoy-le-Bourg", "Airaines", "Oisemont"]
