@@ -10,7 +10,8 @@ validated lazily so that all failures come back at once.
 
 Decisions where the contract is silent (also in the README):
 - columns that are not in the contract are ignored (listed in the summary), after the privacy scan;
-- a line number is the line in the file (the header is line 1); for a workbook, the sheet row;
+- a line number is the record number as a spreadsheet shows it (the header is line 1): it is the file line
+  unless a quoted cell spans several lines; for a workbook, the sheet row;
 - an empty workbook sheet counts as an absent optional table.
 """
 
