@@ -6,10 +6,14 @@ import polars as pl
 
 from analytics import schema as S
 from analytics.indicators.base import Dataset, counts, rate
-from analytics.indicators.populations import exits
+from analytics.indicators.populations import count_active_at_end, exits, positive_exits
 
 c = pl.col
 NOT_FILLED = "Non renseigné"
+PARTICIPANTS_NODE = "Participants"
+ONGOING = "En cours"
+WITH_IMMERSION, WITHOUT_IMMERSION = "Avec immersion", "Sans immersion"
+DAYS_PER_MONTH = 365.25 / 12
 
 
 def exit_reason(ds: Dataset) -> dict:
@@ -23,8 +27,8 @@ def exit_detail(ds: Dataset) -> dict:
 
 
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
-    """Exits of P with their number of immersions started on or before the exit date."""
-    ex = exits(ds).select("action", "territoire", "id_participant", "date_sortie")
+    """Exits of P (with their exit reason) and their number of immersions started on or before the exit date."""
+    ex = exits(ds).select("action", "territoire", "id_participant", "date_sortie", "motif_sortie")
     n = (ex.join(ds.immersions, on=["action", "territoire", "id_participant"], how="inner")
          .filter(c("date_debut") <= c("date_sortie"))
          .group_by("action", "territoire", "id_participant").len("n_immersions"))
@@ -45,3 +49,56 @@ def post_exit_follow_up_rate(ds: Dataset) -> float | None:
         return None
     ex = exits(ds)
     return rate(ex.filter(c("date_suivi_post_sortie").is_not_null()).height, ex.height)
+
+
+def pathway_flows(ds: Dataset) -> pl.DataFrame:
+    """stage, source, target, n: the links of the pathway Sankey.
+
+    Stage 1: « Participants » → exit reason for the exits of P, or « En cours » for those still in the action at
+    its end (the flows out of « Participants » add up to `participants`). Stage 2: exit reason → contract, type of
+    training or recommended next step, for the reasons that carry a detail (`exit_detail`).
+    """
+    rows = [(1, PARTICIPANTS_NODE, reason, n) for reason, n in exit_reason(ds).items()]
+    ongoing = count_active_at_end(ds)
+    if ongoing:
+        rows.append((1, PARTICIPANTS_NODE, ONGOING, ongoing))
+    rows += [(2, reason, detail, n) for reason, details in exit_detail(ds).items() for detail, n in details.items()]
+    return pl.DataFrame(rows, schema={"stage": pl.Int64, "source": pl.String, "target": pl.String, "n": pl.Int64},
+                        orient="row")
+
+
+def positive_rate_by_month(ds: Dataset) -> pl.DataFrame:
+    """month, exits, positive_exits, rate: for every month of P, positive exits / exits of the month (rate null
+    when the month has no exit, 4 decimals)."""
+    def by_month(df: pl.DataFrame, name: str) -> pl.DataFrame:
+        return df.group_by(c("date_sortie").dt.strftime("%Y-%m").alias("month")).len(name)
+
+    months = pl.DataFrame({"month": [m for m, _, _ in ds.period.months()]}, schema={"month": pl.String})
+    frame = (months.join(by_month(exits(ds), "exits"), on="month", how="left", maintain_order="left")
+             .join(by_month(positive_exits(ds), "positive_exits"), on="month", how="left", maintain_order="left")
+             .with_columns(c("exits", "positive_exits").fill_null(0).cast(pl.Int64)))
+    return frame.with_columns(pl.Series("rate", [rate(p, e) for e, p in zip(frame["exits"], frame["positive_exits"])],
+                                        dtype=pl.Float64))
+
+
+def time_in_programme(ds: Dataset) -> pl.DataFrame:
+    """motif_sortie, days, months: one row per exit of P, the time from entry to exit (months of 30,44 days,
+    1 decimal), by exit reason in the contract order."""
+    order = {reason: i for i, reason in enumerate(S.EXIT_REASONS)}
+    return (exits(ds)
+            .select("motif_sortie", (c("date_sortie") - c("date_entree")).dt.total_days().cast(pl.Int64).alias("days"))
+            .with_columns((c("days") / DAYS_PER_MONTH).round(1).alias("months"))
+            .sort(c("motif_sortie").replace_strict(order, default=len(order), return_dtype=pl.Int64), "days"))
+
+
+def exits_by_immersion(ds: Dataset) -> pl.DataFrame:
+    """motif_sortie, immersion, n: exits of P by reason, with or without an immersion begun before the exit
+    (`immersions_before_exit`; the « Avec immersion » rows add up to `exits_with_immersion`)."""
+    tagged = immersions_before_exit(ds).with_columns(
+        pl.when(c("n_immersions") >= 1).then(pl.lit(WITH_IMMERSION)).otherwise(pl.lit(WITHOUT_IMMERSION)).alias("immersion"))
+    reasons = list(counts(tagged, "motif_sortie", S.EXIT_REASONS))
+    grid = pl.DataFrame({"motif_sortie": reasons}, schema={"motif_sortie": pl.String}).join(
+        pl.DataFrame({"immersion": [WITH_IMMERSION, WITHOUT_IMMERSION]}), how="cross", maintain_order="left_right")
+    found = tagged.group_by("motif_sortie", "immersion").len("n")
+    return (grid.join(found, on=["motif_sortie", "immersion"], how="left", maintain_order="left")
+            .with_columns(c("n").fill_null(0).cast(pl.Int64)))

@@ -60,3 +60,13 @@ def barrier_any(ds: Dataset) -> dict:
 
 def commune(ds: Dataset) -> dict:
     return counts(participants(ds), "commune")
+
+
+def sex_by_household(ds: Dataset) -> pl.DataFrame:
+    """sexe, situation_familiale, n: participants by sex and household, every pair of the closed lists (zeros
+    included), in canonical order — the report's « femmes seules avec enfants » is (Femme, Seul(e) avec enfant(s))."""
+    grid = pl.DataFrame({"sexe": S.SEX}).join(pl.DataFrame({"situation_familiale": S.HOUSEHOLD}), how="cross",
+                                               maintain_order="left_right")
+    found = participants(ds).group_by("sexe", "situation_familiale").len("n")
+    return (grid.join(found, on=["sexe", "situation_familiale"], how="left", maintain_order="left")
+            .with_columns(c("n").fill_null(0).cast(pl.Int64)))
