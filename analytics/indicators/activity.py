@@ -46,4 +46,58 @@ def immersions(ds: Dataset) -> dict:
     return {"count": df.height, "led_to_contract": int(df["debouche_contrat"].fill_null(False).sum())}
 
 
-__all__ = ["appointments", "first_appointment_delay_days", "immersions", "counts"]
+# ---------------------------------------------------------------- series drawn by the Activité page
+
+DELAY_BUCKETS = ["7 jours ou moins", "8 à 15 jours", "16 à 30 jours", "Plus de 30 jours"]
+NOT_FILLED = "Non renseigné"
+
+
+def appointments_by_month(ds: Dataset) -> pl.DataFrame:
+    """month, modalite, n, planned, attended, attendance_rate: appointments of each month of P by modality.
+
+    `n` counts the appointments of the (month, modality); `planned`, `attended` and `attendance_rate`
+    (attended / planned, as in `appointments`) are the month's, repeated on each of its rows.
+    Only the (month, modality) pairs holding appointments are present.
+    """
+    a = ds.appointments
+    month = a.group_by("month").agg(c("n").sum().alias("planned"),
+                                    c("n").filter(c("presence") == "Présent").sum().alias("attended"))
+    month = month.with_columns(pl.Series("attendance_rate", [rate(int(x), int(y)) for x, y in
+                                                             zip(month["attended"], month["planned"])], pl.Float64))
+    order = {m: i for i, m in enumerate(S.MODALITIES)}
+    return (a.group_by("month", "modalite").agg(c("n").sum())
+            .join(month, on="month", how="left")
+            .with_columns(c("n", "planned", "attended").cast(pl.Int64))
+            .sort("month", c("modalite").replace_strict(order, default=len(order), return_dtype=pl.Int64), "modalite")
+            .select("month", "modalite", "n", "planned", "attended", "attendance_rate"))
+
+
+def first_appointment_delay_buckets(ds: Dataset) -> pl.DataFrame:
+    """bucket, n, share: first appointments of P by delay since prescription (≤ 7, 8–15, 16–30, > 30 days).
+
+    The four buckets are always present (zero counts included); `share` is None when there is no
+    first appointment in P.
+    """
+    d = first_appointment_delays(ds)
+    n = [int((d <= 7).sum()), int(d.is_between(8, 15).sum()), int(d.is_between(16, 30).sum()), int((d > 30).sum())]
+    return pl.DataFrame({"bucket": DELAY_BUCKETS, "n": n, "share": [rate(k, d.len()) for k in n]},
+                        schema={"bucket": pl.String, "n": pl.Int64, "share": pl.Float64})
+
+
+def immersion_outcomes(ds: Dataset) -> pl.DataFrame:
+    """secteur, debouche_contrat, n: immersions started in P by sector and whether they led to a contract.
+
+    An empty sector is `Non renseigné`; `debouche_contrat` stays null when it was not filled (the
+    `immersions` figure counts those as not led to a contract). Sectors by decreasing count.
+    """
+    df = immersions_in_period(ds).with_columns(c("secteur").fill_null(NOT_FILLED))
+    out = df.group_by("secteur", "debouche_contrat").len("n").with_columns(c("n").cast(pl.Int64))
+    total = out.group_by("secteur").agg(c("n").sum().alias("total"))
+    return (out.join(total, on="secteur").sort(c("total"), c("secteur"), c("debouche_contrat"), descending=[True, False, True],
+                                               nulls_last=True)
+            .select("secteur", "debouche_contrat", "n"))
+
+
+__all__ = ["DELAY_BUCKETS", "appointments", "appointments_by_month", "first_appointment_delay_buckets",
+           "first_appointment_delay_days", "first_appointment_delays", "immersion_outcomes", "immersions",
+           "immersions_in_period", "counts"]

@@ -108,7 +108,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
     persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)} FROM participants p WHERE {where} AND {concerned}",
                     params + span)
     immersions = query(con, f"""
-        SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.debouche_contrat
+        SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
         FROM immersions i JOIN participants p USING (action, territoire, id_participant)
         WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
     appointments = query(con, f"""
@@ -123,7 +123,8 @@ def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:
     """A dataset with no rows (a store not built yet), typed like a real one."""
     persons = pl.DataFrame(schema=S.typed_schema(S.PARTICIPANTS))
     imm = pl.DataFrame(schema={"action": pl.String, "territoire": pl.String, "id_participant": pl.String,
-                               "date_debut": pl.Date, "date_fin": pl.Date, "debouche_contrat": pl.Boolean})
+                               "date_debut": pl.Date, "date_fin": pl.Date, "secteur": pl.String,
+                               "debouche_contrat": pl.Boolean})
     app = pl.DataFrame(schema={"month": pl.String, "modalite": pl.String, "presence": pl.String, "n": pl.Int64})
     return Dataset(period, filters, persons, imm, app, {})
 
