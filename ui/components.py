@@ -33,7 +33,10 @@ def header(title: str, purpose: str) -> state.Selection:
 
 
 def kpi(column, key: str, value: str, delta: str | None = None, delta_color: str = "normal", title: str | None = None) -> None:
-    column.metric(title or label(key), value, delta=delta, delta_color=delta_color, help=help_text(key), border=True)
+    arrow = "auto"
+    if delta and delta.startswith("−"):  # fmt.signed writes a typographic minus; Streamlit only reads "-" as a decrease
+        arrow, delta_color = "down", {"normal": "red", "inverse": "green"}.get(delta_color, delta_color)
+    column.metric(title or label(key), value, delta=delta, delta_color=delta_color, delta_arrow=arrow, help=help_text(key), border=True)
 
 
 def chart(fig: go.Figure, key: str, definition: str | None = None, filter_key: str | None = None, axis: str = "y") -> None:
