@@ -1,4 +1,51 @@
+"""Parcours et sorties: where the participants go — exit reasons and their detail, monthly positive exit rate,
+time spent in the action, immersions before exit."""
+
 import streamlit as st
 
-st.title("parcours")
-st.info("Page en construction.")
+from analytics import fmt
+from analytics.charts import pathways as charts
+from analytics.indicators import exits
+from ui import components as ui
+from ui import state
+
+ui.header("Parcours et sorties", "Ce que deviennent les participants : motifs et détail des sorties, taux de sorties positives, "
+          "durée des parcours et rôle des immersions.")
+fig = state.figures()
+
+if fig["participants"] == 0:
+    ui.empty_state()
+else:
+    ds = state.dataset()
+    durations = exits.time_in_programme(ds)
+    median = durations["months"].median() if durations.height else None
+
+    k = st.columns(3)
+    ui.kpi(k[0], "exits", fmt.number(fig["exits"]))
+    ui.kpi(k[1], "positive_exits", fmt.number(fig["positive_exits"]))
+    ui.kpi(k[2], "positive_exit_rate", fmt.percent(fig["positive_exit_rate"]))
+    k = st.columns(3)
+    ui.kpi(k[0], "exits_with_immersion", fmt.number(fig["exits_with_immersion"]))
+    ui.kpi(k[1], "time_in_programme", "–" if median is None else f"{fmt.number(median, 1)} mois", title="Durée médiane de parcours")
+    ui.kpi(k[2], "active_at_end", fmt.number(fig["active_at_end"]))
+
+    ui.chart(charts.sankey(exits.pathway_flows(ds)), "parcours_sankey", definition="pathway_flows")
+    ui.chart(charts.positive_rate(exits.positive_rate_by_month(ds)), "parcours_rate", definition="positive_rate_by_month")
+
+    c1, c2 = st.columns(2)
+    with c1:
+        ui.chart(charts.time_in_programme(durations), "parcours_duration", definition="time_in_programme")
+    with c2:
+        ui.chart(charts.exits_by_immersion(exits.exits_by_immersion(ds)), "parcours_immersion", definition="exits_by_immersion")
+        st.caption(f"{fmt.number(fig['exits_with_two_or_more_immersions'])} sortants avaient réalisé deux immersions ou plus.")
+
+    st.markdown(f"**{ui.label('exit_detail')}**", help=ui.help_text("exit_detail"))
+    tables = [(ui.label("exit_reason"), "Motif de sortie", fig["exit_reason"])]
+    tables += [(reason, reason, detail) for reason, detail in fig["exit_detail"].items()]
+    for row in (tables[:2], tables[2:]):
+        for column, (name, key_label, counts) in zip(st.columns(2), row):
+            with column:
+                if counts:
+                    ui.table(ui.counts_frame(counts), key_label, "Sorties")
+                else:
+                    st.caption(f"{name} : aucune sortie.")
