@@ -80,6 +80,16 @@ DEFINITIONS: dict[str, Definition] = {
                                                   "depuis la prescription : 7 jours ou moins, 8 à 15, 16 à 30, plus de 30 jours."),
     "immersion_outcomes": Definition("Issue des immersions", "Immersions commencées pendant la période, selon qu'elles ont débouché "
                                      "sur un contrat, par secteur."),
+    "months_at_target": Definition("Mois à l'objectif", "Nombre de mois de la période dont la file active atteint ou dépasse "
+                                   "l'objectif de la convention."),
+    "caseload_table": Definition("Mois par mois", "Pour chaque mois de la période : file active, entrées et sorties "
+                                 "(mêmes définitions que les graphiques)."),
+    "completeness": Definition("Complétude des colonnes", "Pour chaque colonne de la table des participants de la base : part "
+                               "des personnes dont la valeur est renseignée ; « non collecté » si aucun import ne contenait la colonne."),
+    "data_dictionary": Definition("Dictionnaire des données", "Les colonnes attendues dans un extrait (contrat d'extrait v1) : "
+                                  "nom, libellé, type, caractère obligatoire et valeurs acceptées."),
+    "import_history": Definition("Historique des imports", "Les imports enregistrés dans la base, du plus récent au plus ancien : "
+                                 "date, fichier, nombres de lignes, personnes nouvelles ou mises à jour, nouvelles entrées et sorties."),
 }
 
 

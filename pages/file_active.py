@@ -1,4 +1,57 @@
+"""File active: the monthly caseload against the convention's target, a year earlier, and the flows that feed it."""
+
+import polars as pl
 import streamlit as st
 
-st.title("file_active")
-st.info("Page en construction.")
+from analytics import fmt
+from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
+from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
+                                           prescriptions_by_month, year_earlier)
+from ui import components as ui
+from ui import state
+
+sel = ui.header("File active", "Le nombre de personnes accompagnées chaque mois, comparé à l'objectif de la convention "
+                "et à la même période de l'année précédente, avec les entrées, sorties et prescriptions qui l'alimentent.")
+fig = state.figures()
+ds = state.dataset()
+previous = year_earlier(sel.period)  # = sel.period.previous() for a calendar year
+
+if fig["positioned"] == 0:
+    ui.empty_state()
+else:
+    target = fig["caseload_target"]
+    average = fig["average_caseload"]
+    n_months = len(fig["monthly_caseload"])
+    at_target = months_at_or_above_target(ds)
+    cols = st.columns(4)
+    ui.kpi(cols[0], "average_caseload", fmt.number(average, 2) + (f" / {target}" if target else ""),
+           fmt.signed(average - target, 2, " par rapport à l'objectif") if target is not None and average is not None else None)
+    ui.kpi(cols[1], "months_at_target", "–" if at_target is None else f"{fmt.number(at_target)} / {fmt.number(n_months)}")
+    ui.kpi(cols[2], "active_at_end", fmt.number(fig["active_at_end"]))
+    ui.kpi(cols[3], "monthly_flows", f"{fmt.number(fig['entries'])} / {fmt.number(fig['exits'])}", title="Entrées / sorties")
+    if target is None:
+        st.caption("Aucune convention ne correspond aux filtres territoire / action : pas d'objectif de file active.")
+    elif sel.filters.commune or sel.filters.prescriber:
+        st.caption("L'objectif est celui de la convention entière : il ne se répartit pas par commune ni par prescripteur.")
+
+    previous_frame = caseload_frame(state.dataset(previous, sel.filters))
+    ui.chart(caseload_vs_target(caseload_frame(ds), previous_frame), "file_active_caseload", definition="monthly_caseload")
+    st.caption(f"En pointillés gris : la même période un an plus tôt ({fmt.period_label(previous.start, previous.end)}).")
+
+    c1, c2 = st.columns(2)
+    with c1:
+        ui.chart(flows(monthly_flows(ds)), "file_active_flows", definition="monthly_flows")
+    with c2:
+        months = [m for m, _, _ in sel.period.months()]
+        ui.chart(prescriptions(prescriptions_by_month(ds), months), "file_active_prescriptions", definition="prescriptions_by_month")
+
+    st.markdown(f"**{ui.label('caseload_table')}**", help=ui.help_text("caseload_table"))
+    table = caseload_table(ds)
+    rows = [{"Mois": fmt.month_label(m, long=True).capitalize(), "File active": fmt.number(n),
+             "Écart à l'objectif": fmt.signed(n - t) if t is not None else "–",
+             "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
+            for m, n, t, e, x in table.select("month", "caseload", "target", "entries", "exits").iter_rows()]
+    rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
+                 "Écart à l'objectif": fmt.signed(average - target, 2) if target is not None and average is not None else "–",
+                 "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
+    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")

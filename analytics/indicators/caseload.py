@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
-from analytics.indicators.base import Dataset
+from analytics.indicators.base import Dataset, Period
 
 c = pl.col
 
@@ -58,3 +60,23 @@ def monthly_exits_by_reason(ds: Dataset) -> pl.DataFrame:
 def prescriptions_by_month(ds: Dataset) -> pl.DataFrame:
     """month, prescripteur, n: prescriptions received each month of P."""
     return _by_month(ds, "date_prescription", ["prescripteur"]).sort("month", "prescripteur")
+
+
+def months_at_or_above_target(ds: Dataset) -> int | None:
+    """Number of months of P whose caseload reaches the convention's target; None without a target."""
+    if ds.caseload_target is None:
+        return None
+    return sum(1 for n in monthly_caseload(ds).values() if n >= ds.caseload_target)
+
+
+def caseload_table(ds: Dataset) -> pl.DataFrame:
+    """month, caseload, target, entries, exits: the month-by-month table of the File active page."""
+    return caseload_frame(ds).join(monthly_flows(ds), on="month", how="left", maintain_order="left")
+
+
+def year_earlier(period: Period) -> Period:
+    """The same dates one year before (a calendar year gives `period.previous()`); 29 February → 28."""
+    def shift(d: date) -> date:
+        return d.replace(year=d.year - 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
+
+    return Period(shift(period.start), shift(period.end))
