@@ -1,4 +1,125 @@
+"""Données: import an extract (same code as `coaching import`), its validation report, the import history,
+the data dictionary and the completeness of the stored data."""
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
 import streamlit as st
 
-st.title("donnees")
-st.info("Page en construction.")
+from analytics import fmt
+from analytics.charts.data import completeness as completeness_chart
+from analytics.extract import ExtractError, load_extract, problems_frame
+from analytics.quality import completeness, data_dictionary, import_journal, report_csv, stage_upload
+from analytics.store import import_extract
+from ui import components as ui
+from ui import state
+
+RESULT, REPORT, UPLOADER = "donnees_result", "donnees_report", "donnees_uploader"
+
+
+def run_import(files: list, drop_identifying_columns: bool) -> None:
+    """Stage the uploaded files, then `load_extract` + `import_extract` exactly as the command line does.
+
+    All-or-nothing: a refused extract raises before anything is written, and the store swaps its file
+    only once the whole snapshot is applied. On success the caches are cleared; in every case the
+    uploader is emptied and the app reruns (the summary or the report is kept in the session).
+    """
+    st.session_state.pop(REPORT, None)
+    with st.status("Import en cours…", expanded=True) as status:
+        bar = st.progress(0, text="Préparation des fichiers déposés…")
+        try:
+            with tempfile.TemporaryDirectory(prefix="coaching-upload-") as tmp:
+                path = stage_upload([(f.name, f.getvalue()) for f in files], Path(tmp))
+                bar.progress(20, text="Lecture et validation de l'extrait…")
+                extract = load_extract(path, drop_identifying_columns=drop_identifying_columns)
+                bar.progress(60, text="Écriture dans la base (copie, puis remplacement en une fois)…")
+                result = import_extract(extract, state.current_db())
+                bar.progress(100, text="Terminé.")
+        except ExtractError as exc:
+            status.update(label=f"Extrait refusé : {len(exc.problems)} problème(s). Rien n'a été importé.", state="error")
+            st.session_state[REPORT] = {"source": exc.source, "problems": problems_frame(exc.problems)}
+        except Exception as exc:  # the store is left as it was (copy-on-write); say so, without a traceback
+            status.update(label="Import interrompu. Rien n'a été importé.", state="error")
+            st.session_state[REPORT] = {"source": ", ".join(f.name for f in files), "error": f"{type(exc).__name__} : {exc}"}
+        else:
+            status.update(label="Import terminé.", state="complete")
+            st.session_state[RESULT] = (result.status, result.summary())
+            state.clear_caches()
+    _reset_uploader()
+    st.rerun()  # every page, and this one, redrawn from the new store (or with the report and an empty uploader)
+
+
+def _reset_uploader() -> None:
+    """Empty the uploader on the next run (a new widget key): the corrected files are deposited afresh."""
+    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
+
+
+def show_report(report: dict) -> None:
+    if "error" in report:
+        st.error(f"L'import de « {report['source']} » a échoué : {report['error']}. La base n'a pas été modifiée.", icon="⛔")
+        return
+    problems: pl.DataFrame = report["problems"]
+    st.error(f"Extrait « {report['source']} » refusé : {fmt.number(problems.height)} problème(s). Rien n'a été importé, "
+             "la base est restée telle quelle. Corrigez le fichier puis déposez-le de nouveau.", icon="⛔")
+    shown = problems.rename({c: c.capitalize() for c in problems.columns})
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button("Télécharger le rapport de validation (CSV)", report_csv(problems), file_name="rapport-validation.csv",
+                       mime="text/csv", icon="⬇️")
+
+
+ui.header("Données", "Importer l'extrait mensuel du tableau de suivi, lire son rapport de validation, "
+          "et connaître les données en base : historique des imports, dictionnaire, complétude.")
+tab_import, tab_history, tab_dictionary, tab_completeness = st.tabs(
+    ["Importer un extrait", "Historique des imports", "Dictionnaire des données", "Complétude"])
+
+with tab_import:
+    done = st.session_state.pop(RESULT, None)
+    if done and done[0] == "inchangé":
+        st.info(done[1], icon="ℹ️")
+    elif done:
+        st.success(done[1].replace("\n", "  \n"), icon="✅")
+        st.caption("Toutes les pages affichent désormais les données importées.")
+    st.markdown("Déposez **les fichiers CSV** de l'extrait (`participants.csv` et, s'ils existent, `rendez_vous.csv`, "
+                "`immersions.csv`) **ou un classeur .xlsx** (feuilles `participants`, `rendez_vous`, `immersions`). "
+                "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème.")
+    files = st.file_uploader("Extrait à importer", type=["csv", "xlsx"], accept_multiple_files=True,
+                             key=f"donnees_upload_{st.session_state.get(UPLOADER, 0)}",
+                             help="Même contrôle et même import que la commande « coaching import ». "
+                                  "Un extrait déjà importé (même contenu) ne change rien.")
+    drop = st.checkbox("Supprimer les colonnes identifiantes", key="donnees_drop",
+                       help="Un extrait anonymisé ne doit contenir aucun nom, téléphone, courriel, adresse, NIR… "
+                            "Coché : ces colonnes sont supprimées avant l'import (et listées) au lieu de faire refuser l'extrait.")
+    if st.button("Importer", type="primary", disabled=not files, key="donnees_import"):
+        run_import(files, drop)
+    report = st.session_state.get(REPORT)
+    if report:
+        show_report(report)
+
+con = state.connection()
+
+with tab_history:
+    st.markdown(f"**{ui.label('import_history')}**", help=ui.help_text("import_history"))
+    journal = import_journal(con) if con is not None else None
+    if journal is None or journal.is_empty():
+        st.info("Aucun import pour l'instant : déposez un extrait dans l'onglet « Importer un extrait ».", icon="🔎")
+    else:
+        st.dataframe(journal, hide_index=True, width="stretch")
+
+with tab_dictionary:
+    st.markdown(f"**{ui.label('data_dictionary')}**", help=ui.help_text("data_dictionary"))
+    dictionary = data_dictionary()
+    st.dataframe(dictionary.rename({c: c.capitalize() for c in dictionary.columns}), hide_index=True, width="stretch")
+
+with tab_completeness:
+    frame = completeness(con) if con is not None else None
+    if frame is None or not frame["total"][0]:
+        st.info("La base ne contient encore aucune personne : importez un extrait.", icon="🔎")
+    else:
+        ui.chart(completeness_chart(frame), "donnees_completeness", definition="completeness")
+        rows = [{"Colonne": col, "Libellé": lab, "Obligatoire": "oui" if req else "non",
+                 "Renseignées": f"{fmt.number(n)} / {fmt.number(t)}",
+                 "Complétude": fmt.percent(s) if coll or n else fmt.NOT_COLLECTED}
+                for col, lab, req, coll, n, t, s in frame.select("column", "label", "required", "collected", "filled", "total",
+                                                                  "share").iter_rows()]
+        st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
