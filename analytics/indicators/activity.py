@@ -101,3 +101,20 @@ def immersion_outcomes(ds: Dataset) -> pl.DataFrame:
 __all__ = ["DELAY_BUCKETS", "appointments", "appointments_by_month", "first_appointment_delay_buckets",
            "first_appointment_delay_days", "first_appointment_delays", "immersion_outcomes", "immersions",
            "immersions_in_period", "counts"]
+
+
+def appointments_by_month_presence(ds: Dataset) -> pl.DataFrame:
+    """month, held, missed, excused, unexcused: appointments of every month of P by presence (zeros included).
+
+    `held` counts « Présent » (the `attended` of `appointments`), `missed` the absences, split into
+    « Absent excusé » (`excused`) and « Absent non excusé » (`unexcused`): the monthly tracking table's columns.
+    """
+    months = pl.DataFrame({"month": [m for m, _, _ in ds.period.months()]}, schema={"month": pl.String})
+    present, excused, unexcused = S.PRESENCE
+    by_month = ds.appointments.group_by("month").agg(
+        c("n").filter(c("presence") == present).sum().alias("held"),
+        c("n").filter(c("presence").is_in([excused, unexcused])).sum().alias("missed"),
+        c("n").filter(c("presence") == excused).sum().alias("excused"),
+        c("n").filter(c("presence") == unexcused).sum().alias("unexcused"))
+    return (months.join(by_month, on="month", how="left", maintain_order="left")
+            .with_columns(pl.exclude("month").fill_null(0).cast(pl.Int64)))
