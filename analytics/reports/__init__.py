@@ -1,0 +1,41 @@
+"""Reports built from the indicator engine (no Streamlit): the annual report as XLSX (« Bilan
+quantitatif »), the COPIL pack as PDF, indicator tables and the monthly tracking table as CSV.
+
+`write_report(con, period, filters, out)` picks the format from the suffix of `out` (`SUFFIXES`).
+Every figure comes from `analytics.indicators` (`compute` and the frame functions); the reports only lay
+them out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUFFIXES = {".xlsx": "bilan quantitatif (Excel)", ".pdf": "pack COPIL (PDF)", ".csv": "tableau de suivi mensuel (CSV)"}
+
+
+def write_report(con, period, filters, out: str | Path, progress=None) -> str:
+    """Write the report chosen by the suffix of `out`; returns a one-line French summary."""
+    from analytics.reports.common import build_context
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        from analytics.reports.xlsx import build_xlsx_from_context
+
+        sheets = build_xlsx_from_context(build_context(con, period, filters), out)
+        return f"Bilan quantitatif écrit dans {out} ({len(sheets)} feuilles)."
+    if suffix == ".pdf":
+        from analytics.reports.pdf import build_pdf
+
+        pages = build_pdf(con, period, filters, out, progress)
+        return f"Pack COPIL écrit dans {out} ({pages} pages)."
+    if suffix == ".csv":
+        from analytics.indicators import dataset
+        from analytics.reports.csv import monthly_tracking_csv
+
+        out.write_bytes(monthly_tracking_csv(dataset(con, period, filters)))
+        return f"Tableau de suivi mensuel écrit dans {out}."
+    raise ValueError(suffix)
+
+
+__all__ = ["SUFFIXES", "write_report"]

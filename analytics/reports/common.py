@@ -1,0 +1,170 @@
+"""What every report shares: the figures of a selection, its description in French, and the tables
+drawn from the indicator engine.
+
+A report never computes a figure: it reads `compute(ds)` (FIGURES) and the engine's frame functions,
+then only lays them out (labels, order, formats). The shares printed beside a count are that count
+divided by the engine's population figure for the table (participants, positioned, exits…).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+
+from analytics import fmt
+from analytics import schema as S
+from analytics.indicators import Dataset, Filters, Period, compute, dataset
+from analytics.indicators.activity import appointments_by_month_presence
+from analytics.indicators.caseload import caseload_frame, monthly_exits_by_reason, monthly_flows
+from analytics.store import query
+
+APP_NAME = "Coaching Emploi"
+FILTER_NAMES = (("territory", "Territoire"), ("action", "Action"), ("epci", "EPCI"), ("commune", "Commune"),
+                ("prescriber", "Prescripteur"))
+
+
+class ReportError(Exception):
+    """A report could not be produced (one French line for the user)."""
+
+
+@dataclass
+class ReportContext:
+    """The selection of a report and everything computed for it, once."""
+
+    period: Period
+    filters: Filters
+    ds: Dataset
+    fig: dict
+    data_date: date | None = None
+    territories: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    previous_ds: Dataset | None = None
+    previous_fig: dict | None = None
+
+    # ---------------------------------------------------------------- the selection in words
+    @property
+    def period_text(self) -> str:
+        p = self.period
+        label = fmt.period_label(p.start, p.end)
+        if label.startswith("année"):
+            return f"{label.capitalize()} (du {fmt.day(p.start)} au {fmt.day(p.end)})"
+        return label[0].upper() + label[1:]
+
+    @property
+    def filters_text(self) -> str:
+        return filters_text(self.filters)
+
+    @property
+    def scope_text(self) -> str:
+        actions = ", ".join(self.actions) or "Coaching emploi"
+        territories = ", ".join(self.territories) or S.DEFAULT_TERRITORY
+        return f"Action : {actions} · Territoire : {territories}"
+
+    @property
+    def data_date_text(self) -> str:
+        if self.data_date is None:
+            return "Données : base vide"
+        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base)"
+
+    def header_lines(self) -> list[str]:
+        return [self.scope_text, f"Période : {self.period_text}", f"Filtres : {self.filters_text}", self.data_date_text]
+
+    @property
+    def slug(self) -> str:
+        return selection_slug(self.period, self.filters)
+
+
+def selection_slug(period: Period, filters: Filters) -> str:
+    """A file-name fragment for a selection: `2023`, `2023-01-15_2023-03-10`, with `-filtre` if filtered."""
+    p = period
+    is_year = (p.start.month, p.start.day, p.end.month, p.end.day) == (1, 1, 12, 31) and p.start.year == p.end.year
+    base = str(p.start.year) if is_year else f"{p.start.isoformat()}_{p.end.isoformat()}"
+    return base + ("" if filters.is_empty() else "-filtre")
+
+
+def filters_text(filters: Filters) -> str:
+    parts = [f"{name} : {', '.join(getattr(filters, attr))}" for attr, name in FILTER_NAMES if getattr(filters, attr, ())]
+    return " ; ".join(parts) or "aucun (toutes les personnes)"
+
+
+def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The most recent date held by the store (any date of any table): the « date of the data »."""
+    row = query(con, """
+        SELECT greatest(
+            (SELECT max(greatest(date_prescription, coalesce(date_premier_rdv, date_prescription),
+                                 coalesce(date_entree, date_prescription), coalesce(date_sortie, date_prescription),
+                                 coalesce(date_suivi_post_sortie, date_prescription))) FROM participants),
+            (SELECT max(date) FROM rendez_vous),
+            (SELECT max(greatest(date_debut, coalesce(date_fin, date_debut))) FROM immersions)) AS d""")
+    value = row["d"][0] if row.height else None
+    return value.date() if isinstance(value, datetime) else value
+
+
+def scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[list[str], list[str]]:
+    """Territories and actions of the persons the filters select."""
+    where, params = filters.sql("p")
+    df = query(con, f"SELECT DISTINCT territoire, action FROM participants p WHERE {where}", params)
+    return sorted({t for t in df["territoire"] if t}), sorted({a for a in df["action"] if a})
+
+
+def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
+                  previous: bool = False) -> ReportContext:
+    """Load the selection once and compute every figure of the contract (and, if asked, the previous period's)."""
+    ds = dataset(con, period, filters)
+    territories, actions = scope(con, filters)
+    ctx = ReportContext(period, filters, ds, compute(ds), data_date(con), territories, actions)
+    if previous:
+        ctx.previous_ds = dataset(con, period.previous(), filters)
+        ctx.previous_fig = compute(ctx.previous_ds)
+    return ctx
+
+
+# ---------------------------------------------------------------- tables laid out from engine frames
+
+EXIT_COLUMNS = list(S.EXIT_REASONS)
+
+
+def monthly_tracking(ds: Dataset) -> pl.DataFrame:
+    """The monthly tracking table sent to the Département, one row per month of P:
+    month, caseload, entries, exits, exits by reason (one column per reason), appointments held and missed.
+
+    Joins of `caseload_frame`, `monthly_flows`, `monthly_exits_by_reason` and `appointments_by_month_presence`.
+    """
+    by_reason = monthly_exits_by_reason(ds)
+    wide = pl.DataFrame({"month": [m for m, _, _ in ds.period.months()]}, schema={"month": pl.String})
+    for reason in EXIT_COLUMNS + sorted(set(by_reason["motif_sortie"].drop_nulls()) - set(EXIT_COLUMNS)):
+        sub = by_reason.filter(pl.col("motif_sortie") == reason).select("month", pl.col("n").alias(f"exit:{reason}"))
+        wide = wide.join(sub, on="month", how="left", maintain_order="left")
+    return (caseload_frame(ds).select("month", "caseload")
+            .join(monthly_flows(ds), on="month", how="left", maintain_order="left")
+            .join(wide, on="month", how="left", maintain_order="left")
+            .join(appointments_by_month_presence(ds).select("month", "held", "missed", "excused", "unexcused"),
+                  on="month", how="left", maintain_order="left")
+            .with_columns(pl.exclude("month").fill_null(0).cast(pl.Int64)))
+
+
+def monthly_tracking_headers(frame: pl.DataFrame) -> dict[str, str]:
+    """French header of each column of `monthly_tracking`."""
+    names = {"month": "Mois", "caseload": "File active", "entries": "Entrées", "exits": "Sorties",
+             "held": "RDV honorés (présent)", "missed": "RDV manqués (absents)", "excused": "dont absences excusées",
+             "unexcused": "dont absences non excusées"}
+    return {col: names.get(col) or f"Sorties : {col.split(':', 1)[1]}" for col in frame.columns}
+
+
+def esf_rows(fig: dict) -> list[tuple[str, str, dict | None]]:
+    """(code, French label, {total, Femme, Homme} or None) for every ESF+ indicator, in the regulation's order."""
+    from analytics.indicators.esf import ESF_INDICATORS
+
+    return [(code, spec[3], fig["esf"].get(code)) for code, spec in ESF_INDICATORS.items()]
+
+
+def education_label(key: str) -> str:
+    return S.EDUCATION_LABELS.get(int(key), f"Niveau {key}") if str(key).isdigit() else str(key)
+
+
+def month_title(key: str) -> str:
+    """`2023-01` → `Janvier 2023`."""
+    return fmt.month_label(key, long=True).capitalize()
