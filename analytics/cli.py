@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
     ind.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+
+    rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
+    add_period_and_filters(rep)
+    rep.add_argument("--out", required=True, help="fichier produit ; son extension choisit le format (.xlsx, .pdf, .csv)")
 
     smp = sub.add_parser("sample", help="écrire l'extrait de référence (ou un extrait synthétique de N personnes)")
     smp.add_argument("--out", required=True)
@@ -137,6 +142,47 @@ def cmd_indicators(args) -> int:
     return 0
 
 
+def _report_target(value: str) -> Path:
+    """The --out of `report`, checked before any computation: known suffix, writable folder."""
+    from analytics.reports import SUFFIXES
+
+    out = Path(value)
+    if out.suffix.lower() not in SUFFIXES:
+        found = f"« {out.suffix} »" if out.suffix else "sans extension"
+        raise CliError(f"format de rapport inconnu ({found}) : --out doit finir par .xlsx, .pdf ou .csv", 2)
+    if out.is_dir():
+        raise CliError(f"impossible d'écrire « {out} » : c'est un dossier")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"impossible d'écrire « {out} » : le dossier « {folder} » n'existe pas")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise CliError(f"impossible d'écrire « {out} » : droits insuffisants")
+    return out
+
+
+def cmd_report(args) -> int:
+    from analytics.reports import write_report
+    from analytics.reports.common import ReportError
+
+    period, filters = period_from_args(args), filters_from_args(args)
+    out = _report_target(args.out)
+    con = open_store(args.db)
+    # written beside the target, then renamed: a failed report never leaves half a file
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
+    try:
+        summary = write_report(con, period, filters, tmp)
+        os.replace(tmp, out)
+    except ReportError as exc:
+        raise CliError(f"rapport non produit : {exc}") from None
+    except OSError as exc:
+        raise CliError(f"impossible d'écrire « {out} » : {exc.strerror or exc}") from None
+    finally:
+        con.close()
+        tmp.unlink(missing_ok=True)
+    print(summary.replace(str(tmp), str(out)))
+    return 0
+
+
 def cmd_sample(args) -> int:
     from analytics.sample import reference_extract, synthetic_extract, write_extract
 
@@ -146,14 +192,14 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "sample": cmd_sample}
+COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, sample (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, report, sample (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
