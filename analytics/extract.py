@@ -17,6 +17,7 @@ Decisions where the contract is silent (also in the README):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import tempfile
@@ -28,6 +29,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from analytics import geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
 
@@ -86,50 +88,65 @@ class _Raw:
 
 # ---------------------------------------------------------------- reading
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), else Windows-1252 (what French office software writes), else Latin-1."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+CHUNK = 1 << 24  # 16 MiB: files are checked and transcoded in chunks, never held whole in memory
+
+
+def _encoding(path: Path) -> str:
+    """`utf-8` when the whole file decodes as UTF-8 (BOM or not), else `cp1252` (French office
+    software), else `latin-1` (every byte sequence decodes)."""
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _transcode(path: Path, encoding: str, out: Path) -> None:
+    with open(path, "r", encoding=encoding, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)
 
 
 def _looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:8192] or data[:4] in (b"PK\x03\x04", b"%PDF")
 
 
-def _sniff_separator(text: str) -> str:
-    head = "\n".join(text.splitlines()[:50])
+def _sniff_separator(head: str) -> str:
+    """The separator of the first lines, by `csv.Sniffer` (`;`, `,` or tab)."""
+    sample = "\n".join(head.splitlines()[:50])
     try:
-        return csv.Sniffer().sniff(head, delimiters=";,\t").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
+        first = head.splitlines()[0] if head else ""
         return ";" if first.count(";") >= first.count(",") else ","
 
 
 def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | None:
     label = path.name
-    data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \r\n\t"):
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
         problems.append(Problem(label, None, None, None, "fichier vide : il doit contenir au moins la ligne d'en-tête"))
         return None
-    if _looks_binary(data):
+    if _looks_binary(head):
         problems.append(Problem(label, None, None, None, "fichier illisible : ce n'est pas un fichier texte CSV"))
         return None
-    text = _decode(data)
-    sep = _sniff_separator(text)
+    encoding = _encoding(path)
+    sep = _sniff_separator(head.removeprefix(b"\xef\xbb\xbf").decode(encoding, errors="ignore"))
     with tempfile.TemporaryDirectory() as tmp:
-        utf8 = Path(tmp) / "extract.csv"
-        utf8.write_text(text, encoding="utf-8")
+        source = path
+        if encoding != "utf-8":  # DuckDB reads UTF-8 (with or without BOM) only
+            source = Path(tmp) / "extract.csv"
+            _transcode(path, encoding, source)
         cur = duckdb.connect().cursor()
         try:
-            rel = cur.read_csv(str(utf8), sep=sep, header=True, all_varchar=True, store_rejects=True,
+            rel = cur.read_csv(str(source), sep=sep, header=True, all_varchar=True, store_rejects=True,
                                ignore_errors=True, auto_detect=True, quotechar='"', null_padding=False)
             frame = rel.pl()
             rejects = cur.sql("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").pl()
@@ -266,33 +283,42 @@ def _parse_dates(expr: pl.Expr) -> pl.Expr:
                        + [expr.str.strptime(pl.Date, DATE_FORMATS[5], strict=False, exact=True)])
 
 
+def _on_distinct(series: pl.Series, convert: pl.Expr, dtype: pl.DataType) -> pl.Series:
+    """Apply `convert` (an expression on `pl.col("v")`) to the distinct values only, then map back:
+    a column of millions of rows holds a few hundred distinct dates or labels."""
+    distinct = series.drop_nulls().unique()
+    mapped = pl.DataFrame({"v": distinct}).select(convert.alias("out"))["out"]
+    return series.replace_strict(distinct, mapped, default=None, return_dtype=dtype).alias(series.name)
+
+
 def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.DataFrame:
     """Typed canonical frame; values that cannot be read are reported and left null."""
     table = raw.table
     present = [c for c in table.columns if c.name in frame.columns]
     frame = pl.DataFrame([raw.lines]).with_columns(
         [frame.get_column(c.name).str.strip_chars().replace("", None) for c in present])
+    v = pl.col("v")
     exprs, checks = [], []
     for c in present:
-        col = pl.col(c.name)
+        col = frame.get_column(c.name)
         if c.kind == "date":
-            exprs.append(_parse_dates(col).alias(c.name))
+            exprs.append(_on_distinct(col, _parse_dates(v), pl.Date))
             checks.append((c.name, "date illisible : attendu JJ/MM/AAAA ou AAAA-MM-JJ"))
         elif c.kind == "int":
-            exprs.append(col.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False).alias(c.name))
+            exprs.append(_on_distinct(col, v.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False), pl.Int64))
             checks.append((c.name, "nombre entier attendu"))
         elif c.kind == "bool":
-            exprs.append(S.norm_key_expr(col).replace_strict(S.BOOL_VALUES, default=None, return_dtype=pl.Boolean).alias(c.name))
+            exprs.append(_on_distinct(col, S.norm_key_expr(v).replace_strict(S.BOOL_VALUES, default=None, return_dtype=pl.Boolean), pl.Boolean))
             checks.append((c.name, "valeur oui/non attendue (oui, non, 1, 0, vrai, faux)"))
         elif c.kind == "enum":
             lookup = S.value_lookup(c.name, c.values or [])
             # unknown values stay as typed so that pandera reports them with the accepted list
-            exprs.append(pl.coalesce(S.norm_key_expr(col).replace_strict(lookup, default=None, return_dtype=pl.String), col).alias(c.name))
+            exprs.append(_on_distinct(col, pl.coalesce(S.norm_key_expr(v).replace_strict(lookup, default=None, return_dtype=pl.String), v), pl.String))
         elif c.kind == "list":
             lookup = S.value_lookup(c.name, c.values or [])
-            exprs.append(col.str.split("|").list.eval(
+            exprs.append(_on_distinct(col, v.str.split("|").list.eval(
                 pl.coalesce(S.norm_key_expr(pl.element()).replace_strict(lookup, default=None, return_dtype=pl.String),
-                            pl.element().str.strip_chars())).alias(c.name))
+                            pl.element().str.strip_chars())).list.join("|"), pl.String))
         else:
             exprs.append(col)
     typed = frame.with_columns(exprs)
@@ -302,6 +328,7 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.Da
             problems.append(Problem(raw.label, row[1], name, row[0], message))
     if "freins_secondaires" in typed.columns:
         accepted = set(S.BARRIERS)
+        typed = typed.with_columns(pl.col("freins_secondaires").str.split("|"))
         exploded = typed.select("__line", "freins_secondaires").explode("freins_secondaires").drop_nulls()
         for line, value in exploded.filter(~pl.col("freins_secondaires").is_in(accepted) & (pl.col("freins_secondaires") != "")).iter_rows():
             problems.append(Problem(raw.label, line, "freins_secondaires", value,
@@ -437,12 +464,17 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
     dropped: list[str] = []
     ignored: list[str] = []
     typed: dict[str, pl.DataFrame] = {}
+    columns: dict[str, list[str]] = {}  # as read from the file (code_insee may then be derived)
     for name, raw in raws.items():
         mapped = _map_headers(raw, problems, drop_identifying_columns, dropped, ignored)
         problems.extend(scan_cells(raw.label, mapped, raw.lines))
         t = _normalise(raw, mapped, problems)
         _validate_schema(raw, t, problems)
         _consistency(raw, t, problems)
+        columns[name] = t.columns
+        if raw.table is S.PARTICIPANTS:  # official commune, INSEE code and EPCI (analytics.geo)
+            t, issues = geo.resolve_communes(t)
+            problems.extend(Problem(raw.label, *issue) for issue in issues)
         typed[name] = t
     _check_references(raws, typed, problems)
     if problems:
@@ -451,14 +483,14 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
     tables, present = {}, {}
     for name, df in typed.items():
         table = S.TABLES[name]
-        present[name] = [c for c in table.names if c in df.columns]
+        present[name] = [c for c in table.names if c in columns[name]]
         df = df.drop("__line")
         for c in table.columns:
             if c.name not in df.columns:
                 df = df.with_columns(pl.lit(None, S.POLARS_TYPES[c.kind]).alias(c.name))
         if table is S.PARTICIPANTS:
             df = df.with_columns(pl.col("territoire").fill_null(S.DEFAULT_TERRITORY), pl.col("action").fill_null(S.DEFAULT_ACTION))
-        tables[name] = df.select(table.names)
+        tables[name] = df.select(table.names + (["epci"] if table is S.PARTICIPANTS else []))
     return Extract(tables, present, path.name, digest or "", dropped, ignored)
 
 
