@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import filters, state
+from ui import filters, presentation, state
 
 st.set_page_config(page_title="Coaching Emploi — pilotage", page_icon="📊", layout="wide", initial_sidebar_state="expanded")
 
@@ -13,10 +13,14 @@ PAGES = [
     st.Page("pages/parcours.py", title="Parcours et sorties", icon="🧭", url_path="parcours"),
     st.Page("pages/file_active.py", title="File active", icon="📈", url_path="file-active"),
     st.Page("pages/activite.py", title="Activité", icon="🗓️", url_path="activite"),
+    st.Page("pages/rapports.py", title="Rapports", icon="📄", url_path="rapports"),
     st.Page("pages/donnees.py", title="Données", icon="🗂️", url_path="donnees"),
 ]
 
 state.ensure_store()
 nav = st.navigation(PAGES)
 filters.sidebar()
-nav.run()
+if presentation.sidebar():  # the COPIL deck replaces the page while the toggle is on
+    presentation.run()
+else:
+    nav.run()
