@@ -97,10 +97,17 @@ def completeness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                                       "filled": pl.Int64, "total": pl.Int64, "share": pl.Float64})
 
 
-def import_journal(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The import history, latest first, with French column names and dates as JJ/MM/AAAA HH:MM."""
+def import_journal(con: duckdb.DuckDBPyConnection, refused: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The import history, latest first, with French column names and dates as JJ/MM/AAAA HH:MM.
+
+    `refused` (`store.refused_imports`) adds the refused attempts, journaled beside the store.
+    """
     h = import_history(con)
-    dropped = [", ".join(json.loads(v or "[]")) for v in h["dropped_columns"]]
+    if refused is not None and refused.height:
+        h = pl.concat([h, refused.select(
+            pl.lit(None, pl.Int64).alias("import_id"), c("imported_at").str.to_datetime("%Y-%m-%dT%H:%M:%S"),
+            "file_name", "content_hash", "status", "n_problems")], how="diagonal_relaxed").sort("imported_at", descending=True)
+    dropped = [", ".join(json.loads(v or "[]")) for v in h["dropped_columns"].fill_null("[]")] if "dropped_columns" in h.columns else []
     return h.select(
         c("import_id").alias("N°"),
         c("imported_at").dt.strftime("%d/%m/%Y %H:%M").alias("Date"),
@@ -115,6 +122,7 @@ def import_journal(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         c("new_entries").alias("Nouvelles entrées"),
         c("new_exits").alias("Nouvelles sorties"),
         pl.Series("Colonnes supprimées", dropped, pl.String),
+        *([c("n_problems").alias("Problèmes")] if "n_problems" in h.columns else []),
         c("content_hash").str.slice(0, 12).alias("Empreinte"),
     )
 

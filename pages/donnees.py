@@ -9,17 +9,18 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.charts.data import completeness as completeness_chart
-from analytics.extract import ExtractError, load_extract, problems_frame
+from analytics.extract import ExtractError, problems_frame
+from analytics.importer import run_import
 from analytics.quality import completeness, data_dictionary, import_journal, report_csv, stage_upload
-from analytics.store import import_extract
+from analytics.store import refused_imports
 from ui import components as ui
 from ui import state
 
 RESULT, REPORT, UPLOADER = "donnees_result", "donnees_report", "donnees_uploader"
 
 
-def run_import(files: list, drop_identifying_columns: bool) -> None:
-    """Stage the uploaded files, then `load_extract` + `import_extract` exactly as the command line does.
+def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
+    """Stage the uploaded files, then `run_import` exactly as the command line does (a refusal is journaled).
 
     All-or-nothing: a refused extract raises before anything is written, and the store swaps its file
     only once the whole snapshot is applied. On success the caches are cleared; in every case the
@@ -31,11 +32,8 @@ def run_import(files: list, drop_identifying_columns: bool) -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="coaching-upload-") as tmp:
                 path = stage_upload([(f.name, f.getvalue()) for f in files], Path(tmp))
-                bar.progress(20, text="Lecture et validation de l'extrait…")
-                extract = load_extract(path, drop_identifying_columns=drop_identifying_columns)
-                bar.progress(60, text="Écriture dans la base (copie, puis remplacement en une fois)…")
-                result = import_extract(extract, state.current_db())
-                bar.progress(100, text="Terminé.")
+                result = run_import(path, state.current_db(), drop_identifying_columns=drop_identifying_columns,
+                                    progress=lambda share, text: bar.progress(int(share * 100), text=text))
         except ExtractError as exc:
             status.update(label=f"Extrait refusé : {len(exc.problems)} problème(s). Rien n'a été importé.", state="error")
             st.session_state[REPORT] = {"source": exc.source, "problems": problems_frame(exc.problems)}
@@ -91,7 +89,7 @@ with tab_import:
                        help="Un extrait anonymisé ne doit contenir aucun nom, téléphone, courriel, adresse, NIR… "
                             "Coché : ces colonnes sont supprimées avant l'import (et listées) au lieu de faire refuser l'extrait.")
     if st.button("Importer", type="primary", disabled=not files, key="donnees_import"):
-        run_import(files, drop)
+        import_uploaded(files, drop)
     report = st.session_state.get(REPORT)
     if report:
         show_report(report)
@@ -100,7 +98,7 @@ con = state.connection()
 
 with tab_history:
     st.markdown(f"**{ui.label('import_history')}**", help=ui.help_text("import_history"))
-    journal = import_journal(con) if con is not None else None
+    journal = import_journal(con, refused_imports(state.current_db())) if con is not None else None
     if journal is None or journal.is_empty():
         st.info("Aucun import pour l'instant : déposez un extrait dans l'onglet « Importer un extrait ».", icon="🔎")
     else:

@@ -152,7 +152,10 @@ def test_upload_of_a_bad_extract_shows_the_report_and_changes_nothing(writable_a
     assert at.get("download_button")
     assert kit.sha256(db) == before
     journal = next(df.value for df in at.dataframe if "Statut" in df.value.columns)
-    assert journal["Fichier"].tolist() == ["sample"]
+    # the refusal is journaled (beside the store, which stays byte-identical), latest first
+    assert journal["Statut"].tolist() == ["refusé", "importé"]
+    assert journal["Fichier"].tolist()[1] == "sample"
+    assert journal["Problèmes"].tolist()[0] == report.shape[0]
 
 
 def test_upload_with_identifiers_needs_the_checkbox(writable_app, kit):
