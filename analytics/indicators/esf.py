@@ -48,8 +48,9 @@ def esf_indicator(ds: Dataset, code: str) -> dict | None:
     population, needed, selection, _ = ESF_INDICATORS[code]
     if needed is not None and needed not in ds.collected.get("participants", set()):
         return None
-    df = population(ds).filter(selection.fill_null(False))
-    return {"total": df.height, **{s: df.filter(c("sexe") == s).height for s in S.SEX}}
+    by_sex = population(ds).filter(selection.fill_null(False)).group_by("sexe").len()
+    found = dict(zip(by_sex["sexe"].to_list(), by_sex["len"].to_list()))
+    return {"total": int(sum(found.values())), **{s: int(found.get(s, 0)) for s in S.SEX}}
 
 
 def esf(ds: Dataset) -> dict:

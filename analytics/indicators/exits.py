@@ -6,7 +6,7 @@ import polars as pl
 
 from analytics import schema as S
 from analytics.indicators.base import Dataset, counts, rate
-from analytics.indicators.populations import count_active_at_end, exits, positive_exits
+from analytics.indicators.populations import count_active_at_end, exits, memoized, positive_exits
 
 c = pl.col
 NOT_FILLED = "Non renseigné"
@@ -26,6 +26,7 @@ def exit_detail(ds: Dataset) -> dict:
             for motif in S.EXIT_DETAILS}
 
 
+@memoized
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
     """Exits of P (with their exit reason) and their number of immersions started on or before the exit date."""
     ex = exits(ds).select("action", "territoire", "id_participant", "date_sortie", "motif_sortie")
