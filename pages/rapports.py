@@ -7,12 +7,14 @@ button's icon spins meanwhile). The PDF exports a dozen charts with Chromium, wh
 """
 
 import io
+import re
 from contextlib import closing
 from datetime import datetime
 
 import streamlit as st
 
 from analytics import fmt
+from analytics.schema import norm_key
 from analytics.reports.common import ReportError, filters_text, selection_slug
 from analytics.reports.csv import TABLES, indicator_table_csv, monthly_tracking_csv
 from analytics.reports.pdf import build_pdf
@@ -96,7 +98,8 @@ if choice == MONTHLY:
 else:
     value = fig[choice]
     data = lambda: indicator_table_csv(choice, value)  # noqa: E731
-st.download_button("Télécharger le tableau (.csv)", data=data, file_name=f"{choice.replace('_', '-')}-{slug}.csv",
+stem = "suivi-mensuel" if choice == MONTHLY else re.sub(r"[^a-z0-9]+", "-", norm_key(TABLES[choice])).strip("-")
+st.download_button("Télécharger le tableau (.csv)", data=data, file_name=f"{stem}-{slug}.csv",
                    mime="text/csv", on_click="ignore", icon=":material/csv:", key="rapports_csv")
 st.caption("Séparateur point-virgule, UTF-8 avec BOM et virgule décimale : le fichier s'ouvre directement dans Excel.")
 

@@ -33,9 +33,10 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
 .slide-title { font-size: 2.3rem; font-weight: 700; color: #1f5fa8; line-height: 1.15; margin: 0; }
 .slide-reading { font-size: 1.7rem; font-weight: 600; margin-top: .4rem; }
 .slide-meta { font-size: 1.05rem; color: #5b6472; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.25rem !important; }
-[data-testid="stMetricDelta"] { font-size: 1.2rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.2rem !important; line-height: 1.2 !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.3rem !important; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.2rem !important; }
+[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.15rem; }
 </style>
 """
 
@@ -58,10 +59,13 @@ def _context() -> ReportContext:
                          territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters))
 
 
-def enlarge(fig: go.Figure, height: int = 620) -> go.Figure:
+def enlarge(fig: go.Figure) -> go.Figure:
     """The dashboard's figure, for a screen seen from across a meeting room."""
+    height = max(620, min(780, int((fig.layout.height or 380) * 1.3)))
     fig.update_layout(height=height, font=dict(size=20), legend=dict(font=dict(size=18)),
                       margin=dict(l=20, r=20, t=40, b=20))
+    fig.update_xaxes(tickfont=dict(size=17), title_font=dict(size=18))
+    fig.update_yaxes(tickfont=dict(size=17), title_font=dict(size=18))
     for trace in fig.data:
         if "textfont" in trace:
             trace.textfont.size = 18
@@ -86,7 +90,7 @@ def run() -> None:
     st.session_state[SLIDE] = i
     heading = "Chiffres clés" if i == 0 else slides[i].heading
 
-    top = st.columns([1.3, 6, 1.3, 1.3, 1.1], vertical_alignment="center")
+    top = st.columns([1.7, 6, 1.6, 1.3, 1.1], vertical_alignment="center")
     top[0].button("◀ Précédent", on_click=_go, args=(-1, n), disabled=i == 0, shortcut="Left", width="stretch",
                   key="presentation_prev")
     top[1].html(f'<p class="slide-title">{escape(heading)}</p>'
@@ -95,7 +99,7 @@ def run() -> None:
                   type="primary", key="presentation_next")
     top[3].button("Quitter", on_click=_quit, shortcut="Esc", width="stretch", key="presentation_quit",
                   help="Revenir au tableau de bord (touche Échap)")
-    top[4].html(f'<span class="slide-meta">{fmt.MISSING if ctx.data_date is None else fmt.day(ctx.data_date)}</span>')
+    top[4].html(f'<span class="slide-meta">Données au {fmt.MISSING if ctx.data_date is None else fmt.day(ctx.data_date)}</span>')
 
     if ctx.fig["positioned"] == 0:
         st.info("Aucune personne ne correspond à cette sélection : quittez la présentation pour changer la période ou les filtres.")
@@ -105,7 +109,8 @@ def run() -> None:
         for start in range(0, len(rows), 4):
             cols = st.columns(4)
             for col, (label, value, _, change) in zip(cols, rows[start:start + 4]):
-                col.metric(label, value, delta=None if change == fmt.MISSING else change, delta_color="off", border=True)
+                col.metric(label, value, delta=None if change == fmt.MISSING else change, delta_color="off", border=True,
+                           delta_arrow="down" if change.startswith("−") else "up" if change.startswith("+") else "off")
         st.html(f'<p class="slide-reading">{escape(SECTIONS[0].reading(ctx))}</p>')
         return
     section = slides[i]
