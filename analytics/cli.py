@@ -55,6 +55,7 @@ def add_period_and_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prescriber", action="append", default=[], help="prescripteur (répétable)")
     p.add_argument("--territory", action="append", default=[], help="territoire (répétable)")
     p.add_argument("--action", action="append", default=[], help="action (répétable)")
+    p.add_argument("--epci", action="append", default=[], help="EPCI, nom officiel (répétable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +100,7 @@ def period_from_args(args):
 def filters_from_args(args):
     from analytics.indicators import Filters
 
-    return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action))
+    return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action), tuple(args.epci))
 
 
 def open_store(db):

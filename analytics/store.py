@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from analytics import geo
 from analytics import schema as S
 from analytics.extract import Extract
 
@@ -47,7 +48,9 @@ def _ddl() -> list[str]:
 
     scope = ["action VARCHAR", "territoire VARCHAR"]
     return [
-        f"CREATE TABLE IF NOT EXISTS participants ({cols(S.PARTICIPANTS)}, import_id BIGINT, PRIMARY KEY (action, territoire, id_participant))",
+        f"CREATE TABLE IF NOT EXISTS participants ({cols(S.PARTICIPANTS)}, epci VARCHAR, import_id BIGINT, PRIMARY KEY (action, territoire, id_participant))",
+        # epci (derived at import, analytics.geo) was added after the first stores were written
+        "ALTER TABLE participants ADD COLUMN IF NOT EXISTS epci VARCHAR",
         f"CREATE TABLE IF NOT EXISTS rendez_vous ({cols(S.RENDEZ_VOUS, scope)})",
         f"CREATE TABLE IF NOT EXISTS immersions ({cols(S.IMMERSIONS, scope)})",
         """CREATE TABLE IF NOT EXISTS imports (
@@ -171,12 +174,15 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
 
 def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
     ensure_schema(con)
+    geo.backfill_store(con)  # rows of a store written before communes were resolved at import
     people = extract.tables["participants"]
+    if "epci" not in people.columns:
+        people = people.with_columns(pl.lit(None, pl.String).alias("epci"))
     run(con, "BEGIN TRANSACTION")
     try:
         import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
         con.register("new_people", people.to_arrow())
-        cols = ", ".join(S.PARTICIPANTS.names)
+        cols = ", ".join(S.PARTICIPANTS.names + ["epci"])
         join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
         stats = con.execute(f"""
             SELECT

@@ -1,7 +1,7 @@
 """The global filters in the sidebar, bound to the URL.
 
 URL keys: `annee`, or `debut` and `fin` (ISO dates) for a date range; `commune`, `prescripteur`,
-`territoire`, `action`, repeated for several values. Bound widgets live in the entry point, so the
+`territoire`, `action`, `epci`, repeated for several values. Bound widgets live in the entry point, so the
 filters survive page changes and a copied URL reopens the same view.
 """
 
@@ -42,6 +42,8 @@ def sidebar() -> None:
         sb.selectbox("Année", years, index=years.index(default) if default in years else 0, key="annee", bind="query-params")
     sb.multiselect("Territoire", opts["territoire"], key="territoire", bind="query-params", placeholder="Tous")
     sb.multiselect("Action", opts["action"], key="action", bind="query-params", placeholder="Toutes")
+    sb.multiselect("EPCI", opts["epci"], key="epci", bind="query-params", placeholder="Toutes",
+                   help="Intercommunalité (EPCI à fiscalité propre) de la commune de résidence, d'après le référentiel INSEE.")
     sb.multiselect("Commune", opts["commune"], key="commune", bind="query-params", placeholder="Toutes")
     sb.multiselect("Prescripteur", opts["prescripteur"], key="prescripteur", bind="query-params", placeholder="Tous")
     sel = state.selection()

@@ -21,7 +21,8 @@ from analytics.store import connect_readonly, db_path, import_extract, query, st
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
-FILTER_KEYS = {"commune": "commune", "prescripteur": "prescriber", "territoire": "territory", "action": "action"}
+FILTER_KEYS = {"commune": "commune", "prescripteur": "prescriber", "territoire": "territory", "action": "action",
+               "epci": "epci"}
 
 
 def current_db() -> Path:
@@ -54,6 +55,10 @@ def _options(path: str, version: str) -> dict:
     out = {}
     for key, column in (("commune", "commune"), ("prescripteur", "prescripteur"), ("territoire", "territoire"), ("action", "action")):
         out[key] = query(con, f"SELECT DISTINCT {column} AS v FROM participants WHERE {column} IS NOT NULL ORDER BY 1")["v"].to_list()
+    try:  # a store written before the EPCI was derived at import has no such column until its next import
+        out["epci"] = query(con, "SELECT DISTINCT epci AS v FROM participants WHERE epci IS NOT NULL ORDER BY 1")["v"].to_list()
+    except duckdb.Error:
+        out["epci"] = []
     bounds = query(con, """SELECT min(least(date_prescription, date_entree)) AS lo,
                                   max(greatest(date_prescription, coalesce(date_entree, date_prescription),
                                                coalesce(date_sortie, date_prescription))) AS hi FROM participants""")
@@ -66,7 +71,8 @@ def _options(path: str, version: str) -> dict:
 def options() -> dict:
     version = store_version(current_db())
     if version is None:
-        return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "first_date": None, "last_date": None, "demo": False}
+        return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "first_date": None, "last_date": None,
+                "demo": False}
     return _options(str(current_db()), version)
 
 

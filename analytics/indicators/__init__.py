@@ -31,6 +31,7 @@ FIGURES: dict[str, Callable[[Dataset], object]] = {
     "primary_barrier": profile.primary_barrier,
     "barrier_any": profile.barrier_any,
     "commune": profile.commune,
+    "epci": profile.epci,
     "exit_reason": exits.exit_reason,
     "exit_detail": exits.exit_detail,
     "positive_exit_rate": populations.positive_exit_rate,

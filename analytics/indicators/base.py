@@ -18,7 +18,8 @@ import polars as pl
 from analytics import schema as S
 from analytics.store import collected_columns, query
 
-FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action"}
+FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action",
+                  "epci": "epci"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Filters:
     prescriber: tuple[str, ...] = ()
     territory: tuple[str, ...] = ()
     action: tuple[str, ...] = ()
+    epci: tuple[str, ...] = ()  # official EPCI names (analytics.geo)
 
     def sql(self, alias: str = "p") -> tuple[str, list]:
         clauses, params = [], []
@@ -78,11 +80,13 @@ class Filters:
         return (" AND ".join(clauses) or "TRUE"), params
 
     def as_json(self) -> dict:
-        return {"commune": list(self.commune), "prescripteur": list(self.prescriber),
-                "territoire": list(self.territory), "action": list(self.action)}
+        """The filters of the JSON contract; `epci` appears only when set (the contract's four keys are unchanged)."""
+        out = {"commune": list(self.commune), "prescripteur": list(self.prescriber),
+               "territoire": list(self.territory), "action": list(self.action)}
+        return out | ({"epci": list(self.epci)} if self.epci else {})
 
     def is_empty(self) -> bool:
-        return not (self.commune or self.prescriber or self.territory or self.action)
+        return not (self.commune or self.prescriber or self.territory or self.action or self.epci)
 
 
 @dataclass
@@ -96,24 +100,33 @@ class Dataset:
     caseload_target: int | None = None
 
 
-PERSON_COLUMNS = S.PARTICIPANTS.names
+PERSON_COLUMNS = S.PARTICIPANTS.names + ["epci"]  # epci: derived at import (analytics.geo)
+
+
+def _participants(con: duckdb.DuckDBPyConnection) -> str:
+    """The participants table, or for a store written before `epci` existed (and not re-imported since,
+    e.g. opened read-only) the same rows with an empty `epci`."""
+    has_epci = query(con, "SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'participants' "
+                          "AND column_name = 'epci'")["n"][0]
+    return "participants" if has_epci else "(SELECT *, NULL::VARCHAR AS epci FROM participants)"
 
 
 def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
                  caseload_target: int | None = None) -> Dataset:
     where, params = filters.sql("p")
+    source = _participants(con)
     span = [period.end, period.start, period.start, period.end, period.start, period.end]
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
-    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)} FROM participants p WHERE {where} AND {concerned}",
+    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)} FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
     immersions = query(con, f"""
         SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
-        FROM immersions i JOIN participants p USING (action, territoire, id_participant)
+        FROM immersions i JOIN {source} p USING (action, territoire, id_participant)
         WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
     appointments = query(con, f"""
         SELECT strftime(r.date, '%Y-%m') AS month, r.modalite, r.presence, count(*)::BIGINT AS n
-        FROM rendez_vous r JOIN participants p USING (action, territoire, id_participant)
+        FROM rendez_vous r JOIN {source} p USING (action, territoire, id_participant)
         WHERE {where} AND r.date BETWEEN ? AND ?
         GROUP BY ALL""", params + [period.start, period.end])
     return Dataset(period, filters, persons, immersions, appointments, collected_columns(con), caseload_target)
@@ -121,7 +134,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
 
 def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:
     """A dataset with no rows (a store not built yet), typed like a real one."""
-    persons = pl.DataFrame(schema=S.typed_schema(S.PARTICIPANTS))
+    persons = pl.DataFrame(schema=S.typed_schema(S.PARTICIPANTS) | {"epci": pl.String})
     imm = pl.DataFrame(schema={"action": pl.String, "territoire": pl.String, "id_participant": pl.String,
                                "date_debut": pl.Date, "date_fin": pl.Date, "secteur": pl.String,
                                "debouche_contrat": pl.Boolean})

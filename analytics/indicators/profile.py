@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from analytics import geo
 from analytics import schema as S
 from analytics.indicators.base import Dataset, counts
 from analytics.indicators.populations import participants, positioned
@@ -60,6 +61,11 @@ def barrier_any(ds: Dataset) -> dict:
 
 def commune(ds: Dataset) -> dict:
     return counts(participants(ds), "commune")
+
+
+def epci(ds: Dataset) -> dict:
+    """Participants by EPCI (official name); rows stored before the EPCI was derived at import get it from their commune."""
+    return counts(geo.with_epci(participants(ds)), "epci")
 
 
 def sex_by_household(ds: Dataset) -> pl.DataFrame:
