@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/freins.py", title="Freins", icon="🚧", url_path="freins"),
     st.Page("pages/parcours.py", title="Parcours et sorties", icon="🧭", url_path="parcours"),
     st.Page("pages/file_active.py", title="File active", icon="📈", url_path="file-active"),
+    st.Page("pages/territoire.py", title="Territoire", icon="🗺️", url_path="territoire"),
     st.Page("pages/activite.py", title="Activité", icon="🗓️", url_path="activite"),
     st.Page("pages/rapports.py", title="Rapports", icon="📄", url_path="rapports"),
     st.Page("pages/donnees.py", title="Données", icon="🗂️", url_path="donnees"),

