@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
     ind.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+    ind.add_argument("--suppress", type=_positive, metavar="K",
+                     help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
+                          "(11 est le seuil usuel, voir analytics/diffusion.py)")
 
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
@@ -137,6 +140,11 @@ def cmd_indicators(args) -> int:
     con = open_store(args.db)
     try:
         out = compute_indicators(con, period, filters)
+        if args.suppress:
+            from analytics.diffusion import denominators, suppress_figures
+            from analytics.indicators import dataset
+
+            out = suppress_figures(out, args.suppress, denominators=denominators(dataset(con, period, filters)))
     finally:
         con.close()
     print(json.dumps(out, ensure_ascii=False, indent=2))

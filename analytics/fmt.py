@@ -12,18 +12,23 @@ MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "s
 MONTHS_LONG = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
 MISSING = "–"
 NOT_COLLECTED = "non collecté"
+MASKED_RATE = "masqué"  # a rate hidden by the diffusion mode (analytics.diffusion)
 
 
 def number(value: float | int | None, decimals: int = 0) -> str:
-    """`1234.5` → `1 234,5`; None → `–`."""
+    """`1234.5` → `1 234,5`; None → `–`; a masked value (analytics.diffusion) as it reads, `< 11`."""
     if value is None:
         return MISSING
+    if isinstance(value, str):
+        return str(value)
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u0000").replace(".", ",").replace("\u0000", NBSP)
 
 
 def percent(share: float | None, decimals: int = 1) -> str:
     """`0.4211` → `42,1 %` (no-break space before the sign)."""
+    if isinstance(share, str):  # masked (analytics.diffusion)
+        return MASKED_RATE
     return MISSING if share is None else f"{number(share * 100, decimals)}{NBSP}%"
 
 
@@ -43,8 +48,8 @@ def month_label(key: str, long: bool = False) -> str:
 
 
 def signed(value: float | None, decimals: int = 0, suffix: str = "") -> str | None:
-    """A change, with its sign: `+3`, `−2,5 pts`; None when unknown."""
-    if value is None:
+    """A change, with its sign: `+3`, `−2,5 pts`; None when unknown or masked."""
+    if value is None or isinstance(value, str):
         return None
     text = number(abs(value), decimals)
     sign = "+" if value > 0 else ("−" if value < 0 else "")
