@@ -59,8 +59,9 @@ class ReportContext:
 
     @property
     def scope_text(self) -> str:
-        actions = ", ".join(self.actions) or "Coaching emploi"
-        territories = ", ".join(self.territories) or S.DEFAULT_TERRITORY
+        # the filtered territories/actions, else those of the persons selected, else the convention's
+        actions = ", ".join(self.filters.action or self.actions) or S.DEFAULT_ACTION
+        territories = ", ".join(self.filters.territory or self.territories) or S.DEFAULT_TERRITORY
         return f"Action : {actions} · Territoire : {territories}"
 
     @property
