@@ -123,13 +123,14 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 @contextlib.contextmanager
 def serve(db: Path, name: str):
-    """`streamlit run dashboard.py` on the store `db`; yields its base URL once `/_stcore/health` answers.
+    """`python -m ui.launch` (streamlit run dashboard.py) on the store `db`; yields its base URL once `/_stcore/health` answers.
     Its output goes to test-output/<name>.log."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     log_path = OUTPUT / f"{name}.log"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+    # `ui.launch` is how `make run` starts the app: `streamlit run dashboard.py` without the legacy pages/ mode
+    cmd = [sys.executable, "-m", "ui.launch", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            # pages may be edited while the suite runs: no file watcher, no "source changed" banner
            "--server.fileWatcherType", "none"]

@@ -68,12 +68,8 @@ def test_chart_total(dash, routes, chart_counts):
     assert total >= MIN_CHARTS, f"only {total} Plotly charts across the pages: {chart_counts}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Known defect: with a folder named `pages/` next to dashboard.py, Streamlit turns on its legacy "
-    "pages-directory mode until dashboard.py has run once, so the first session after a start that lands on "
-    "a deep link runs the page file alone (file-name navigation, no sidebar filters, no wide layout; "
-    "'Page not found' for url paths that differ from the file name). Renaming the folder fixes it: then "
-    "remove this mark."))
+# Streamlit turns on its legacy pages-directory mode for a `pages/` folder until the entry point has run
+# once; `ui.launch` switches it off, so the first visit after a start may land on a deep link.
 def test_deep_link_as_first_visit_after_start(fresh_dash, routes):
     route = routes["pages/file_active.py"]
     fresh_dash.open(route.path)
