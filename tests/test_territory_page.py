@@ -167,3 +167,36 @@ def test_empty_selection_shows_an_empty_state(app):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.get("plotly_chart")
     assert any("Aucune personne ne correspond" in i.value for i in at.info)
+
+
+def test_copil_pdf_has_the_map(sample_db, tmp_path, monkeypatch):
+    """The COPIL pack ends with the Territoire map and its table per EPCI (charts captured instead of exported)."""
+    import io
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from analytics.reports.pdf import build_pdf
+
+    drawn = []
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(buf, format="PNG")
+
+    def fake_png(fig, width=900, height=None, scale=2):
+        drawn.append(fig)
+        return buf.getvalue()
+
+    monkeypatch.setattr("analytics.reports.pdf.fig_png", fake_png)
+    out = tmp_path / "copil.pdf"
+    con = connect_readonly(sample_db)
+    try:
+        build_pdf(con, Y2023, Filters(), out)
+    finally:
+        con.close()
+    maps = [f for f in drawn if any(t.type == "choropleth" for t in f.data)]
+    assert len(maps) == 1
+    assert coloured(maps[0].to_plotly_json()) == codes(engine(sample_db)["commune"])
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages).replace("\u00a0", " ")
+    assert "Territoire : participants par commune" in text
+    assert "117 participants résident dans 11 communes de 3 intercommunalités" in text
+    assert "Doullens (19, soit 3,11 pour 1 000 habitants)" in text

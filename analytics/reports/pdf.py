@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -31,8 +32,10 @@ from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, Simpl
 from xml.sax.saxutils import escape
 
 from analytics import fmt
+from analytics import geo
+from analytics.charts import territory as territory_charts
 from analytics.charts.base import PRIMARY
-from analytics.indicators import Filters, Period
+from analytics.indicators import Filters, Period, territory
 from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows
 from analytics.reports.images import fig_png
 from analytics.reports.sections import SECTIONS, kpi_rows
@@ -177,6 +180,36 @@ def _section(ctx: ReportContext, section, st: dict) -> KeepTogether:
     return KeepTogether(parts)
 
 
+def _territory(ctx: ReportContext, st: dict) -> list:
+    """The Territoire page's map (participants per commune, meeting places) and its table per EPCI."""
+    ref = geo.communes_ref()
+    epcis = territory.epci_table(ctx.ds, ref)
+    if epcis.is_empty():
+        return []
+    fig = territory_charts.choropleth(territory.map_frame(ctx.ds, ref), geo.geojson(), "participants",
+                                      territory.meeting_places(ref), height=620)
+    h = min(FRAME_W * 620 / IMAGE_PX, 12 * cm)
+    rows = [["EPCI", "Population", "Positionnés", "Participants", "Pour 1 000 hab.", "Sorties positives"]]
+    rows += [[r["epci"], fmt.number(r["population"]), fmt.number(r["positioned"]),
+              fmt.number(r["participants"]), fmt.number(r["per_1000"], 2), fmt.percent(r["positive_exit_rate"])]
+             for r in epcis.iter_rows(named=True)]
+    communes = territory.commune_table(ctx.ds, ref).filter(pl.col("participants") > 0)
+    if communes.is_empty():
+        return []
+    top = communes.row(0, named=True)
+    reading = (f"{fmt.number(int(communes['participants'].sum()))} participants résident dans "
+               f"{fmt.number(communes.height)} communes de {fmt.number(communes['epci'].n_unique())} intercommunalités ; "
+               f"le plus grand nombre à {top['commune']} ({fmt.number(top['participants'])}, soit "
+               f"{fmt.number(top['per_1000'], 2)} pour 1 000 habitants).")
+    return [KeepTogether([
+        _p("Territoire : participants par commune", st["h2"]),
+        Image(io.BytesIO(fig_png(fig, IMAGE_PX, 620)), width=h * IMAGE_PX / 620, height=h), Spacer(1, 3),
+        _table(rows, st, [4.6 * cm] + [(FRAME_W - 4.6 * cm) / 5] * 5), _p("Lecture : " + reading, st["reading"]),
+        _p(territory.DEFINITIONS["map"][1] + " " + territory.DEFINITIONS["per_1000"][1] + " Positionnés, participants "
+           "et sorties positives : définitions du contrat d'indicateurs ; contours et populations : data/geo/SOURCE.md.",
+           st["note"]), Spacer(1, 14)])]
+
+
 def _esf(ctx: ReportContext, st: dict) -> list:
     rows = [["Code", "Indicateur commun FSE+", "Total", "Femme", "Homme"]]
     for code, label, value in esf_rows(ctx.fig):
@@ -236,6 +269,8 @@ def build_pdf_from_context(ctx: ReportContext, out, progress: Progress | None = 
     for i, section in enumerate(SECTIONS):
         report(0.1 + 0.8 * i / len(SECTIONS), f"Graphique {i + 1} / {len(SECTIONS)} : {section.heading}")
         story.append(_section(ctx, section, st))
+    report(0.9, "Carte du territoire")
+    story += _territory(ctx, st)
     report(0.92, "Mise en page du PDF")
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=1.8 * cm,
