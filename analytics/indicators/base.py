@@ -124,11 +124,15 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
         SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
         FROM immersions i JOIN {source} p USING (action, territoire, id_participant)
         WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
+    # Appointments follow their person: with person filters, a semi-join on the matching persons;
+    # without, a plain range scan (the table is stored in date order, so the scan skips other years).
+    of_persons = "" if filters.is_empty() else (
+        f" AND (r.action, r.territoire, r.id_participant) IN (SELECT p.action, p.territoire, p.id_participant FROM {source} p WHERE {where})")
     appointments = query(con, f"""
-        SELECT strftime(r.date, '%Y-%m') AS month, r.modalite, r.presence, count(*)::BIGINT AS n
-        FROM rendez_vous r JOIN {source} p USING (action, territoire, id_participant)
-        WHERE {where} AND r.date BETWEEN ? AND ?
-        GROUP BY ALL""", params + [period.start, period.end])
+        SELECT strftime(m, '%Y-%m') AS month, modalite, presence, n FROM (
+            SELECT date_trunc('month', r.date) AS m, r.modalite, r.presence, count(*)::BIGINT AS n
+            FROM rendez_vous r WHERE r.date BETWEEN ? AND ?{of_persons}
+            GROUP BY ALL)""", [period.start, period.end] + ([] if filters.is_empty() else params))
     return Dataset(period, filters, persons, immersions, appointments, collected_columns(con), caseload_target)
 
 
