@@ -323,13 +323,14 @@ def suppress_table(frame: pl.DataFrame, k: int = DEFAULT_K, *, index: str | None
 
 def mask_frame(frame: pl.DataFrame, count_cols: Sequence[str], k: int = DEFAULT_K, *, by: Sequence[str] | str | None = None,
                totals: bool = True, rows_add: bool = False, flags: bool = False, premasked: Mapping | None = None,
-               frozen_totals: Iterable = ()) -> pl.DataFrame:
+               frozen_totals: Iterable = (), masked_totals: Iterable = ()) -> pl.DataFrame:
     """Mask the count columns of a frame (null where masked).
 
     Each count column is a 1-D table whose total is shown (`totals`), within each group of `by` if given (the
     group's total shown: e.g. the communes of each EPCI); with `rows_add`, the counts of a row add up to a
     shown row total too (a wide 2-D table). `premasked` {column: set of row indexes} marks cells already
-    masked elsewhere; `frozen_totals` {(column, group)} the totals displayed elsewhere. `flags` adds a boolean
+    masked elsewhere; `frozen_totals` [(column, group)] the totals displayed elsewhere, `masked_totals` those
+    masked where they are displayed (group: the tuple of the `by` values, () without `by`). `flags` adds a boolean
     column `<col>__masque` per count column (None alone cannot tell a masked cell from a missing one)."""
     count_cols = list(count_cols)
     by = [by] if isinstance(by, str) else list(by or [])
@@ -351,7 +352,7 @@ def mask_frame(frame: pl.DataFrame, count_cols: Sequence[str], k: int = DEFAULT_
         for i in range(frame.height):
             values[("row", i)] = sum(values[(i, c)] for c in count_cols)
             constraints.append((("row", i), [(i, c) for c in count_cols]))
-    pre = [(i, c) for c, rows in (premasked or {}).items() for i in rows]
+    pre = [(i, c) for c, rows in (premasked or {}).items() for i in rows] + [("total", c, g) for c, g in masked_totals]
     frozen = [("total", c, g) for c, g in frozen_totals]
     result = solve(values, constraints, k, premasked=pre, frozen=frozen)
     out = frame.with_columns([
@@ -605,6 +606,265 @@ def suppress_figures(figures: dict, k: int | None = None, *, denominators: Mappi
     return fig
 
 
+# ---------------------------------------------------------------- frames aligned on suppressed figures
+#
+# A page (or a report) draws frames computed from the dataset next to the figures of the contract: the
+# sex × household grid next to `sex` and `household`, the Sankey next to `exit_reason`... Their margins are
+# figures: a margin masked in the figures is masked in the frame's constraints, a margin shown there is
+# never chosen for the frame's secondary suppression. Each helper is a no-op when `fig` was not suppressed.
+
+
+def suppressed_k(fig: Mapping | None) -> int | None:
+    """The threshold `fig` was suppressed with (`suppress_figures`), None for raw figures."""
+    info = (fig or {}).get("diffusion")
+    return info.get("k") if isinstance(info, dict) else None
+
+
+def _margin(value) -> str:
+    return "masked" if is_masked(value) else ("shown" if _is_number(value) else "unknown")
+
+
+def align_grid(frame: pl.DataFrame, row: str, col: str, fig: Mapping | None, *, value: str = "n",
+               row_margins: Mapping | None = None, col_margins: Mapping | None = None, grand_total=None) -> Table | None:
+    """Suppress a long (row, col, value) frame as the 2-D table it is, its margins taken from the figures
+    (`row_margins` {row label: figure value}, `col_margins`, `grand_total`). Returns the `Table` (wide, one row
+    per `row` label in the frame's order) or None when `fig` is not suppressed."""
+    k = suppressed_k(fig)
+    if k is None:
+        return None
+    rows = list(dict.fromkeys(frame[row].to_list()))
+    cols = [str(c) for c in dict.fromkeys(frame[col].to_list())]
+    found = {(r, str(c)): v for r, c, v in frame.select(row, col, value).iter_rows()}
+    wide = pl.DataFrame({row: rows, **{c: [found.get((r, c), 0) for r in rows] for c in cols}},
+                        schema={row: frame.schema[row], **{c: pl.Int64 for c in cols}})
+    frozen, premasked = [], []
+    for kind, margins in (("row", row_margins or {}), ("col", col_margins or {})):
+        for label, v in margins.items():
+            (premasked if _margin(v) == "masked" else frozen if _margin(v) == "shown" else []).append((kind, str(label) if kind == "col" else label))
+    if grand_total is not None:
+        (premasked if is_masked(grand_total) else frozen).append(("all",))
+    return suppress_table(wide, k, index=row, columns=cols, frozen=frozen, premasked=premasked)
+
+
+def grid_long(table: Table | None, frame: pl.DataFrame, row: str, col: str, value: str = "n") -> pl.DataFrame:
+    """The long frame back, masked cells null (the frame itself when `table` is None)."""
+    if table is None:
+        return frame
+    masked = set(table.masked)
+    return frame.with_columns(pl.Series(value, [None if (r, str(c)) in masked else v
+                                                for r, c, v in frame.select(row, col, value).iter_rows()],
+                                        dtype=frame.schema[value]))
+
+
+def align_pathways(frame: pl.DataFrame, fig: Mapping | None) -> pl.DataFrame:
+    """The Sankey links (stage, source, target, n) with the masks of `exit_reason`, `active_at_end` (« En
+    cours ») and `exit_detail` (a link masked in the figures is null)."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame
+
+    def figure_of(stage, source, target):
+        if stage == 1:
+            return fig.get("active_at_end") if target not in (fig.get("exit_reason") or {}) else fig["exit_reason"][target]
+        return ((fig.get("exit_detail") or {}).get(source) or {}).get(target)
+
+    values = [None if is_masked(figure_of(*row[:3])) or is_small(row[3], k) else row[3]
+              for row in frame.select("stage", "source", "target", "n").iter_rows()]
+    return frame.with_columns(pl.Series("n", values, dtype=frame.schema["n"]))
+
+
+def align_series(frame: pl.DataFrame, column: str, key: str, figure: Mapping | None, fig: Mapping | None) -> pl.DataFrame:
+    """Null the rows of `column` whose `key` is masked in `figure` ({key: value}, e.g. `monthly_caseload`)."""
+    if suppressed_k(fig) is None or not figure:
+        return frame
+    return frame.with_columns(pl.Series(column, [None if is_masked(figure.get(str(kv))) else v
+                                                 for kv, v in frame.select(key, column).iter_rows()],
+                                        dtype=frame.schema[column]))
+
+
+def align_counts(frame: pl.DataFrame, count_cols: Sequence[str], fig: Mapping | None, totals: Mapping | None = None) -> pl.DataFrame:
+    """`mask_frame` of a series of counts whose column totals are figures (`totals` {column: figure value}): a
+    total masked in the figures is a masked member, a shown one is never chosen. No-op for raw figures."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame
+    totals = totals or {}
+    return mask_frame(frame, count_cols, k, masked_totals=[(c, ()) for c, v in totals.items() if is_masked(v)],
+                      frozen_totals=[(c, ()) for c, v in totals.items() if _is_number(v)])
+
+
+def rows_of(frame: pl.DataFrame, fig: Mapping | None) -> list[tuple]:
+    """The rows of a frame as tuples, a null read as `Masked(k)` when `fig` was suppressed (for French formatting:
+    `fmt.number` prints « < k », arithmetic stays masked)."""
+    k = suppressed_k(fig)
+    if k is None:
+        return list(frame.iter_rows())
+    mark = Masked(k)
+    return [tuple(mark if v is None else v for v in row) for row in frame.iter_rows()]
+
+
+def sum_or_masked(values: pl.Series, fig: Mapping | None):
+    """The sum of a (masked) series: `Masked(k)` if any of it is masked."""
+    k = suppressed_k(fig)
+    if k is not None and values.null_count():
+        return Masked(k)
+    return int(values.sum())
+
+
+TERRITORY_COUNTS = ["positioned", "participants", "exits", "positive_exits"]
+
+
+def _territory_rates(frame: pl.DataFrame, k: int) -> pl.DataFrame:
+    """per_1000 and positive_exit_rate nulled where their counts are masked or the rate would reveal a small cell."""
+    per = [None if p is None else r for p, r in zip(frame["participants"], frame["per_1000"])]
+    rate = [None if pos is None or ex is None or r is None or rate_masked(pos, ex, k) else r
+            for pos, ex, r in zip(frame["positive_exits"], frame["exits"], frame["positive_exit_rate"])]
+    return frame.with_columns(pl.Series("per_1000", per, dtype=frame.schema["per_1000"]),
+                              pl.Series("positive_exit_rate", rate, dtype=frame.schema["positive_exit_rate"]))
+
+
+def _nested_premasks(frame: pl.DataFrame, k: int) -> dict:
+    """Cells whose difference with their parent count is a small cell: participants ⊂ positioned (the
+    non-entrants), positive exits ⊂ exits (the other exits)."""
+    return {"participants": {i for i, (p, q) in enumerate(zip(frame["positioned"], frame["participants"])) if is_small(p - q, k)},
+            "positive_exits": {i for i, (e, q) in enumerate(zip(frame["exits"], frame["positive_exits"])) if is_small(e - q, k)}}
+
+
+def align_territory(communes: pl.DataFrame, epcis: pl.DataFrame, fig: Mapping | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The commune and EPCI tables (`analytics.indicators.territory`) as they may be published with `fig`: the
+    EPCI table first (its column totals are the figures; participants masked as in `fig["epci"]`), then the
+    communes of each EPCI with the EPCI's counts as the group totals; rates nulled with their counts."""
+    k = suppressed_k(fig)
+    if k is None:
+        return communes, epcis
+    by_epci = fig.get("epci") or {}
+    pre = _nested_premasks(epcis, k)
+    pre["participants"] |= {i for i, e in enumerate(epcis["epci"]) if is_masked(by_epci.get(e))}
+    epcis_m = mask_frame(epcis, TERRITORY_COUNTS, k, premasked=pre,
+                         masked_totals=[(c, ()) for c in TERRITORY_COUNTS if is_masked(fig.get(c))],
+                         frozen_totals=[(c, ()) for c in TERRITORY_COUNTS if _is_number(fig.get(c))])
+    rows = {e: row for e, row in zip(epcis_m["epci"], epcis_m.select(TERRITORY_COUNTS).iter_rows())}
+    masked_totals, frozen_totals = [], []
+    for e, row in rows.items():
+        for c, v in zip(TERRITORY_COUNTS, row):
+            (masked_totals if v is None else frozen_totals).append((c, (e,)))
+    communes_m = mask_frame(communes, TERRITORY_COUNTS, k, by="epci", premasked=_nested_premasks(communes, k),
+                            masked_totals=masked_totals, frozen_totals=frozen_totals)
+    return _territory_rates(communes_m, k), _territory_rates(epcis_m, k)
+
+
+def align_map(frame: pl.DataFrame, communes: pl.DataFrame, fig: Mapping | None) -> pl.DataFrame:
+    """The map frame (every commune of the EPCIs, zeros included) with the masks of the published commune table."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame
+    shown = {code: row for code, row in zip(communes["code"], communes.select(*TERRITORY_COUNTS, "per_1000",
+                                                                                 "positive_exit_rate").iter_rows())}
+    cols = [*TERRITORY_COUNTS, "per_1000", "positive_exit_rate"]
+    out = {c: [] for c in cols}
+    for code, row in zip(frame["code"], frame.select(cols).iter_rows()):
+        source = shown.get(code, row)
+        for c, v in zip(cols, source):
+            out[c].append(v)
+    return frame.with_columns([pl.Series(c, out[c], dtype=frame.schema[c]) for c in cols])
+
+
+def align_positive_rate(frame: pl.DataFrame, fig: Mapping | None) -> pl.DataFrame:
+    """(month, exits, positive_exits, rate) by month as published: the months × {positive, other} table with its
+    margins (the month's exits; `positive_exits` and the other exits of the figures), the rate nulled with its
+    counts or when it would give a small cell back."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame
+    wide = frame.select("month", pl.col("positive_exits").alias("pos"), (pl.col("exits") - pl.col("positive_exits")).alias("other"))
+    pos_total, exits_total = fig.get("positive_exits"), fig.get("exits")
+    margins = {"pos": pos_total, "other": exits_total - pos_total if _is_number(pos_total) and _is_number(exits_total)
+               else Masked(k)}
+    table = suppress_table(wide, k, index="month", columns=["pos", "other"],
+                           premasked=[("col", c) for c, v in margins.items() if is_masked(v)] + ([("all",)] if is_masked(exits_total) else []),
+                           frozen=[("col", c) for c, v in margins.items() if not is_masked(v)] + ([] if is_masked(exits_total) else [("all",)]))
+    exits = [table.totals[("row", m)] for m in frame["month"]]
+    pos = table.frame["pos"].to_list()
+    rate = [None if e is None or p is None or r is None or rate_masked(p, e, k) else r
+            for e, p, r in zip(exits, pos, frame["rate"].to_list())]
+    return frame.with_columns(pl.Series("exits", exits, dtype=frame.schema["exits"]),
+                              pl.Series("positive_exits", pos, dtype=frame.schema["positive_exits"]),
+                              pl.Series("rate", rate, dtype=frame.schema["rate"]))
+
+
+MONTHLY_APPOINTMENTS = ["held", "missed", "excused", "unexcused"]
+
+
+def align_monthly(frame: pl.DataFrame, fig: Mapping | None) -> tuple[pl.DataFrame, dict]:
+    """The monthly tracking table (`analytics.reports.common.monthly_tracking`) as published, with the totals of its
+    last row ({column: value or Masked}). One constraint system: each column adds up to its total (the figures'
+    entries, exits, exits by reason, appointments attended), each month's exits to its exits by reason, each
+    month's missed appointments to the excused and unexcused ones; the caseload keeps the figures' masks."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame, {}
+    reasons = [c for c in frame.columns if c.startswith("exit:")]
+    counts = [c for c in ["entries", "exits", *reasons, *MONTHLY_APPOINTMENTS] if c in frame.columns]
+    months = frame["month"].to_list()
+    values: dict = {(m, c): (v or 0) for c in counts for m, v in zip(months, frame[c].to_list())}
+    constraints: list[Constraint] = []
+    figure_totals = {"entries": fig.get("entries"), "exits": fig.get("exits"),
+                     "held": (fig.get("appointments") or {}).get("attended")}
+    figure_totals |= {c: (fig.get("exit_reason") or {}).get(c.split(":", 1)[1], 0) for c in reasons}
+    premasked, frozen = [], []
+    for c in counts:
+        values[("total", c)] = sum(values[(m, c)] for m in months)
+        constraints.append((("total", c), [(m, c) for m in months]))
+        v = figure_totals.get(c)
+        if is_masked(v):
+            premasked.append(("total", c))
+        elif v is not None:
+            frozen.append(("total", c))
+    for m in months:
+        if "exits" in counts and reasons:
+            constraints.append(((m, "exits"), [(m, c) for c in reasons]))
+        if {"missed", "excused", "unexcused"} <= set(counts):
+            constraints.append(((m, "missed"), [(m, "excused"), (m, "unexcused")]))
+    if "exits" in counts and reasons:
+        constraints.append((("total", "exits"), [("total", c) for c in reasons]))
+    result = solve(values, constraints, k, premasked=premasked, frozen=frozen)
+    out = frame.with_columns([pl.Series(c, [None if (m, c) in result.masked else v for m, v in zip(months, frame[c].to_list())],
+                                        dtype=frame.schema[c]) for c in counts])
+    out = align_series(out, "caseload", "month", fig.get("monthly_caseload"), fig) if "caseload" in out.columns else out
+    totals = {c: (Masked(k) if ("total", c) in result.masked else values[("total", c)]) for c in counts}
+    return out, totals
+
+
+# the name a figure takes in the charts (trace names, bar categories) when it is a chart's total
+FIGURE_NAMES = {"entries": "Entrées", "exits": "Sorties", "positive_exits": "Sorties positives",
+                "average_caseload": "File active", "exits_with_immersion": "Avec immersion",
+                "immersions.led_to_contract": "A débouché sur un contrat"}
+
+
+def all_masked_labels(fig: Mapping | None) -> set[str]:
+    """Every label (category, trace name) of a masked figure: the charts treat these totals as masked. Broader than
+    needed (a label shared by two maps is masked in both senses), hence never less safe."""
+    info = (fig or {}).get("diffusion") or {}
+    out = set()
+    for path in info.get("masked", []):
+        parts = path.split(".")
+        out.add(parts[-1])
+        out.add(FIGURE_NAMES.get(path, FIGURE_NAMES.get(parts[0], parts[-1])))
+    return out
+
+
+def masked_names(named: Mapping) -> list[str]:
+    """The names (trace names, bar categories) whose figure is masked, for `mask_figure(..., masked_totals=)`:
+    `masked_names({"Entrées": fig["entries"], "Sorties": fig["exits"]})`."""
+    return [str(name) for name, v in named.items() if is_masked(v)]
+
+
+def mask_if(fig_plotly, fig: Mapping | None, masked_totals: Iterable[str] = ()):
+    """`mask_figure` with the threshold of the suppressed figures `fig`; the figure unchanged otherwise."""
+    k = suppressed_k(fig)
+    return fig_plotly if k is None else mask_figure(fig_plotly, k, masked_totals)
+
+
 # ---------------------------------------------------------------- Plotly figures (the pages' charts)
 
 
@@ -643,9 +903,11 @@ def _bar_categories(trace) -> list:
     return _as_list(trace.y if getattr(trace, "orientation", None) == "h" else trace.x)
 
 
-def _mask_bars(fig, k: int, label: str) -> dict:
+def _mask_bars(fig, k: int, label: str, masked_totals: set) -> dict:
     """Bars on the same axes form a table (category × trace): margins are public (a stack's height, a total
-    shown elsewhere) unless they are themselves below k. Returns {axes: {category: masked?}} for the rates."""
+    shown elsewhere) unless they are themselves below k or named in `masked_totals` (a trace name or a
+    category masked where it is displayed). A bar already None is masked. Returns {axes: {category:
+    (denominator, masked?)}} for the rates drawn over them."""
     out: dict = {}
     groups: dict = {}
     for t, trace in enumerate(fig.data):
@@ -653,45 +915,44 @@ def _mask_bars(fig, k: int, label: str) -> dict:
             groups.setdefault(_axes(trace), []).append(t)
     for axes, idx in groups.items():
         values: dict = {}
-        cats_all: list = []
+        cells_of_cat: dict = {}
         for t in idx:
             trace = fig.data[t]
-            attr = _bar_value_attr(trace)
-            for i, (cat, v) in enumerate(zip(_bar_categories(trace), _as_list(getattr(trace, attr)))):
-                cat = str(cat)
-                if cat not in cats_all:
-                    cats_all.append(cat)
+            for i, (cat, v) in enumerate(zip(_bar_categories(trace), _as_list(getattr(trace, _bar_value_attr(trace))))):
                 values[(t, i)] = abs(v) if _is_number(v) else None
+                cells_of_cat.setdefault(str(cat), []).append((t, i))
         premasked = [c for c, v in values.items() if v is None]
         values = {c: (0 if v is None else v) for c, v in values.items()}
         constraints: list[Constraint] = []
-        frozen = []
-        cells_of_cat: dict = {}
-        for (t, i) in list(values):
-            cat = str(_bar_categories(fig.data[t])[i])
-            cells_of_cat.setdefault(cat, []).append((t, i))
         if len(idx) > 1:
             for cat, parts in cells_of_cat.items():
-                key = ("cat", cat)
-                values[key] = sum(values[p] for p in parts)
-                constraints.append((key, parts))
+                values[("cat", cat)] = sum(values[p] for p in parts)
+                constraints.append((("cat", cat), parts))
+                if cat in masked_totals:
+                    premasked.append(("cat", cat))
         for t in idx:
             parts = [c for c in values if isinstance(c[0], int) and c[0] == t]
-            key = ("trace", t)
-            values[key] = sum(values[p] for p in parts)
-            constraints.append((key, parts))
-        for key, v in values.items():
-            if key[0] in ("cat", "trace") and not is_small(v, k):
-                frozen.append(key)
+            values[("trace", t)] = sum(values[p] for p in parts)
+            constraints.append((("trace", t), parts))
+            if str(getattr(fig.data[t], "name", "") or "") in masked_totals:
+                premasked.append(("trace", t))
+        frozen = [key for key, v in values.items() if key[0] in ("cat", "trace") and not is_small(v, k)]
         result = solve(values, constraints, k, frozen=frozen, premasked=premasked)
         for (t, i) in [c for c in result.masked if isinstance(c[0], int)]:
             _set_point(fig.data[t], i, label, _bar_value_attr(fig.data[t]))
-        masked_cats: dict = {}
-        for cat, parts in cells_of_cat.items():
-            den = sum(values[p] for p in parts)
-            masked_cats[cat] = (den, any(p in result.masked for p in parts))
-        out[axes] = masked_cats
+        out[axes] = {cat: (sum(values[p] for p in parts), any(p in result.masked for p in parts))
+                     for cat, parts in cells_of_cat.items()}
     return out
+
+
+def _mask_series(values: list, k: int, total_masked: bool = False) -> set:
+    """Indexes to mask in a 1-D series whose total is public (unless `total_masked`); None is already masked."""
+    cells = {("cell", i): (v if _is_number(v) else 0) for i, v in enumerate(values)}
+    cells[TOTAL] = sum(cells.values())
+    pre = [("cell", i) for i, v in enumerate(values) if not _is_number(v)] + ([TOTAL] if total_masked else [])
+    result = solve(cells, [(TOTAL, [c for c in cells if c != TOTAL])], k, premasked=pre,
+                   frozen=[] if total_masked or is_small(cells[TOTAL], k) else [TOTAL])
+    return {c[1] for c in result.masked if c != TOTAL}
 
 
 def _mask_rate_trace(trace, bars: dict, k: int, label: str) -> None:
@@ -717,18 +978,11 @@ def _mask_rate_trace(trace, bars: dict, k: int, label: str) -> None:
                 trace.text = text
 
 
-def _mask_count_series(trace, k: int, label: str) -> None:
+def _mask_count_series(trace, k: int, label: str, total_masked: bool) -> None:
     """A line of counts (the monthly caseload): a 1-D table whose total (the average) is shown."""
     y = _as_list(trace.y)
-    mapping = {i: (v if _is_number(v) else 0) for i, v in enumerate(y)}
-    pre = {i for i, v in enumerate(y) if v is None}
-    values = {("cell", i): v for i, v in mapping.items()}
-    values[TOTAL] = sum(mapping.values())
-    result = solve(values, [(TOTAL, [("cell", i) for i in mapping])], k, premasked=[("cell", i) for i in pre],
-                   frozen=[TOTAL] if not is_small(values[TOTAL], k) else [])
-    for key in result.masked:
-        if key != TOTAL and key[1] not in pre:
-            _set_point(trace, key[1], label, "y")
+    for i in _mask_series(y, k, total_masked):
+        _set_point(trace, i, label, "y")
 
 
 def _mask_sankey(trace, k: int, label: str) -> None:
@@ -782,26 +1036,32 @@ def _mask_box(fig, trace, k: int, label: str) -> None:
                 layout_axis.ticktext = ticktext
 
 
-def mask_figure(fig, k: int = DEFAULT_K):
+def mask_figure(fig, k: int = DEFAULT_K, masked_totals: Iterable[str] = ()):
     """Mask a Plotly figure of counts in place (and return it): bars, pies, heatmaps, Sankey links, lines of
     counts and the rates drawn over bars. Masked bars and points are absent (value None), their text reads
-    « < k ». Lines named « Objectif… » (the convention's target) are not data; boxes lose their points."""
+    « < k ». A value already None counts as masked; `masked_totals` names the traces (or bar categories)
+    whose total is masked where it is displayed. Lines named « Objectif… » (the convention's target) are not
+    data; boxes lose their points (individual values) and boxes of fewer than k values are removed;
+    choropleth values below k are blanked (a rate too: conservative)."""
     label = str(Masked(k))
-    bars = _mask_bars(fig, k, label)
+    masked_totals = {str(t) for t in masked_totals}
+    bars = _mask_bars(fig, k, label, masked_totals)
     for trace in fig.data:
         name = str(getattr(trace, "name", "") or "")
         if trace.type == "pie":
             values = _as_list(trace.values)
-            result = suppress_counts({i: (v if _is_number(v) else 0) for i, v in enumerate(values)}, k)
-            if result.masked:
-                trace.values = [None if i in result.masked else v for i, v in enumerate(values)]
+            masked = _mask_series(values, k, name in masked_totals)
+            if masked:
+                trace.values = [None if i in masked else v for i, v in enumerate(values)]
                 text = _as_list(trace.text)
-                trace.text = [label if i in result.masked else t for i, t in enumerate(text)] if text else None
+                if text:
+                    trace.text = [label if i in masked else t for i, t in enumerate(text)]
         elif trace.type == "heatmap":
             z = [list(row) for row in _as_list(trace.z)]
             masked = [[is_small(v, k) for v in row] for row in z]
             trace.z = [[None if m else v for v, m in zip(row, mrow)] for row, mrow in zip(z, masked)]
-            trace.text = [[label if m else ("" if v is None else str(v)) for v, m in zip(row, mrow)] for row, mrow in zip(z, masked)]
+            trace.text = [[label if m else ("" if v is None else str(v)) for v, m in zip(row, mrow)]
+                          for row, mrow in zip(z, masked)]
             trace.texttemplate = "%{text}"
         elif trace.type == "sankey":
             _mask_sankey(trace, k, label)
@@ -813,7 +1073,7 @@ def mask_figure(fig, k: int = DEFAULT_K):
             if name.startswith("Taux"):
                 _mask_rate_trace(trace, bars, k, label)
             else:
-                _mask_count_series(trace, k, label)
+                _mask_count_series(trace, k, label, name in masked_totals)
         elif trace.type == "choropleth":
             z = _as_list(trace.z)
             trace.z = [None if is_small(v, k) else v for v in z]

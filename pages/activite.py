@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import fmt
 from analytics.charts.activity import appointments_by_month as appointments_chart
 from analytics.charts.activity import first_appointment_delays, immersion_outcomes as immersion_chart
+from analytics.diffusion import masked_names
 from analytics.indicators.activity import appointments_by_month, first_appointment_delay_buckets, immersion_outcomes
 from ui import components as ui
 from ui import state
@@ -33,7 +34,8 @@ else:
     ui.kpi(row2[2], "immersions", fmt.number(immersions["led_to_contract"]), title="Immersions ayant débouché sur un contrat")
 
     months = [m for m, _, _ in sel.period.months()]
-    ui.chart(appointments_chart(appointments_by_month(ds), months), "activite_appointments", definition="appointments_by_month")
+    ui.chart(appointments_chart(appointments_by_month(ds), months), "activite_appointments", definition="appointments_by_month",
+             masked_totals=masked_names(appointments["by_modality"]))  # diffusion mode: totals masked in the figures
     if appointments["by_modality"]:
         st.caption("Par modalité sur la période : " + ", ".join(
             f"{m.lower()} {fmt.number(n)} ({fmt.percent(n / appointments['planned'], 0)})" for m, n in appointments["by_modality"].items()) + ".")
@@ -46,6 +48,7 @@ else:
             st.caption(f"Médiane : {fmt.number(median, 1 if median % 1 else 0)} jours ; "
                        f"{fmt.percent(delay['within_7_days_rate'])} des 1ers rendez-vous dans les 7 jours.")
     with c2:
-        ui.chart(immersion_chart(immersion_outcomes(ds)), "activite_immersions", definition="immersion_outcomes")
+        ui.chart(immersion_chart(immersion_outcomes(ds)), "activite_immersions", definition="immersion_outcomes",
+                 masked_totals=masked_names({"A débouché sur un contrat": immersions["led_to_contract"]}))
         st.caption(f"{fmt.number(immersions['count'])} immersions commencées sur la période, dont "
                    f"{fmt.number(immersions['led_to_contract'])} ont débouché sur un contrat.")

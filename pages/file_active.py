@@ -5,6 +5,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
+from analytics.diffusion import align_counts, align_series, masked_names, rows_of
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
                                            prescriptions_by_month, year_earlier)
 from ui import components as ui
@@ -35,22 +36,27 @@ else:
         st.caption("L'objectif est celui de la convention entière : il ne se répartit pas par commune ni par prescripteur.")
 
     previous_frame = caseload_frame(state.dataset(previous, sel.filters))
-    ui.chart(caseload_vs_target(caseload_frame(ds), previous_frame), "file_active_caseload", definition="monthly_caseload")
+    # diffusion mode: the frames drawn carry the masks of the figures shown beside them (no-op otherwise)
+    ui.chart(caseload_vs_target(align_series(caseload_frame(ds), "caseload", "month", fig["monthly_caseload"], fig), previous_frame),
+             "file_active_caseload", definition="monthly_caseload", masked_totals=masked_names({"File active": average}))
     st.caption(f"En pointillés gris : la même période un an plus tôt ({fmt.period_label(previous.start, previous.end)}).")
 
     c1, c2 = st.columns(2)
     with c1:
-        ui.chart(flows(monthly_flows(ds)), "file_active_flows", definition="monthly_flows")
+        flow_totals = {"entries": fig["entries"], "exits": fig["exits"]}
+        ui.chart(flows(align_counts(monthly_flows(ds), ["entries", "exits"], fig, flow_totals)), "file_active_flows",
+                 definition="monthly_flows")
     with c2:
         months = [m for m, _, _ in sel.period.months()]
         ui.chart(prescriptions(prescriptions_by_month(ds), months), "file_active_prescriptions", definition="prescriptions_by_month")
 
     st.markdown(f"**{ui.label('caseload_table')}**", help=ui.help_text("caseload_table"))
-    table = caseload_table(ds)
+    table = align_counts(align_series(caseload_table(ds), "caseload", "month", fig["monthly_caseload"], fig), ["entries", "exits"],
+                         fig, {"entries": fig["entries"], "exits": fig["exits"]})
     rows = [{"Mois": fmt.month_label(m, long=True).capitalize(), "File active": fmt.number(n),
              "Écart à l'objectif": fmt.signed(n - t) if t is not None else "–",
              "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
-            for m, n, t, e, x in table.select("month", "caseload", "target", "entries", "exits").iter_rows()]
+            for m, n, t, e, x in rows_of(table.select("month", "caseload", "target", "entries", "exits"), fig)]
     rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
                  "Écart à l'objectif": fmt.signed(average - target, 2) if target is not None and average is not None else "–",
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})

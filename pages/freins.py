@@ -7,6 +7,7 @@ from analytics import fmt
 from analytics.charts import barriers as charts
 from analytics.charts.base import ACCENT
 from analytics.charts.profile import breakdown
+from analytics.diffusion import align_grid, grid_long
 from analytics.indicators import barriers
 from ui import components as ui
 from ui import state
@@ -44,10 +45,22 @@ else:
     ui.chart(charts.cooccurrence(barriers.barrier_cooccurrence(ds)), "freins_cooccurrence", definition="barrier_cooccurrence")
 
     outcome = barriers.barrier_by_outcome(ds)
+    # diffusion mode: barrier × outcome suppressed with its margins (primary barriers, positive exits, still in); no-op otherwise
+    suppressed = align_grid(outcome, "frein_principal", "outcome", fig, row_margins=primary, grand_total=n,
+                            col_margins={barriers.POSITIVE: fig["positive_exits"], barriers.ONGOING: fig["active_at_end"],
+                                         barriers.OTHER_EXIT: fig["exits"] - fig["positive_exits"]})
+    outcome = grid_long(suppressed, outcome, "frein_principal", "outcome")
     ui.chart(charts.by_outcome(outcome), "freins_outcome", definition="barrier_by_outcome")
     grid = outcome.pivot("outcome", index="frein_principal", values="n")
     cols = [col for col in grid.columns if col != "frein_principal"]
-    grid = grid.with_columns(pl.sum_horizontal(cols).alias("Total"))
-    grid = pl.concat([grid, grid.select(pl.lit("Total").alias("frein_principal"), *[pl.col(col).sum() for col in cols + ["Total"]])])
-    st.dataframe(grid.with_columns(pl.exclude("frein_principal").map_elements(fmt.number, return_dtype=pl.String))
+    if suppressed is None:
+        grid = grid.with_columns(pl.sum_horizontal(cols).alias("Total"))
+        grid = pl.concat([grid, grid.select(pl.lit("Total").alias("frein_principal"), *[pl.col(col).sum() for col in cols + ["Total"]])])
+    else:  # the margins as published (a masked one is null)
+        t = suppressed.totals
+        grid = grid.with_columns(pl.Series("Total", [t[("row", r)] for r in grid["frein_principal"]], pl.Int64))
+        grid = pl.concat([grid, pl.DataFrame([["Total", *[t[("col", col)] for col in cols], t[("all",)]]], schema=grid.schema,
+                                             orient="row")])
+    st.dataframe(grid.with_columns(pl.exclude("frein_principal").map_elements(fmt.number, return_dtype=pl.String)
+                                   .fill_null(f"< {ui.diffusion.k()}"))
                  .rename({"frein_principal": "Frein principal"}), hide_index=True, width="stretch")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.charts import pathways as charts
+from analytics.diffusion import align_pathways, align_positive_rate, is_masked, masked_names, suppressed_k
 from analytics.indicators import exits
 from ui import components as ui
 from ui import state
@@ -18,6 +19,8 @@ if fig["participants"] == 0:
 else:
     ds = state.dataset()
     durations = exits.time_in_programme(ds)
+    if suppressed_k(fig):  # diffusion mode: no box for a reason whose number of exits is masked
+        durations = durations.filter(~durations["motif_sortie"].is_in([r for r, v in fig["exit_reason"].items() if is_masked(v)]))
     median = durations["months"].median() if durations.height else None
 
     k = st.columns(3)
@@ -29,23 +32,27 @@ else:
     ui.kpi(k[1], "time_in_programme", "–" if median is None else f"{fmt.number(median, 1)} mois", title="Durée médiane de parcours")
     ui.kpi(k[2], "active_at_end", fmt.number(fig["active_at_end"]))
 
-    ui.chart(charts.sankey(exits.pathway_flows(ds)), "parcours_sankey", definition="pathway_flows")
-    ui.chart(charts.positive_rate(exits.positive_rate_by_month(ds)), "parcours_rate", definition="positive_rate_by_month")
+    ui.chart(charts.sankey(align_pathways(exits.pathway_flows(ds), fig)), "parcours_sankey", definition="pathway_flows")
+    ui.chart(charts.positive_rate(align_positive_rate(exits.positive_rate_by_month(ds), fig)), "parcours_rate",
+             definition="positive_rate_by_month",
+             masked_totals=masked_names({"Sorties positives": fig["positive_exits"], "Autres sorties": fig["exits"] - fig["positive_exits"]}))
 
     c1, c2 = st.columns(2)
     with c1:
         ui.chart(charts.time_in_programme(durations), "parcours_duration", definition="time_in_programme")
     with c2:
-        ui.chart(charts.exits_by_immersion(exits.exits_by_immersion(ds)), "parcours_immersion", definition="exits_by_immersion")
+        ui.chart(charts.exits_by_immersion(exits.exits_by_immersion(ds)), "parcours_immersion", definition="exits_by_immersion",
+                 masked_totals=masked_names({**fig["exit_reason"], exits.WITH_IMMERSION: fig["exits_with_immersion"],
+                                             exits.WITHOUT_IMMERSION: fig["exits"] - fig["exits_with_immersion"]}))
         st.caption(f"{fmt.number(fig['exits_with_two_or_more_immersions'])} sortants avaient réalisé deux immersions ou plus.")
 
     st.markdown(f"**{ui.label('exit_detail')}**", help=ui.help_text("exit_detail"))
-    tables = [(ui.label("exit_reason"), "Motif de sortie", fig["exit_reason"])]
-    tables += [(reason, reason, detail) for reason, detail in fig["exit_detail"].items()]
+    tables = [(ui.label("exit_reason"), "Motif de sortie", fig["exit_reason"], fig["exits"])]
+    tables += [(reason, reason, detail, fig["exit_reason"].get(reason)) for reason, detail in fig["exit_detail"].items()]
     for row in (tables[:2], tables[2:]):
-        for column, (name, key_label, counts) in zip(st.columns(2), row):
+        for column, (name, key_label, counts, of) in zip(st.columns(2), row):
             with column:
                 if counts:
-                    ui.table(ui.counts_frame(counts), key_label, "Sorties")
+                    ui.table(ui.counts_frame(counts), key_label, "Sorties", of=of)
                 else:
                     st.caption(f"{name} : aucune sortie.")

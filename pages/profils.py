@@ -6,6 +6,7 @@ import streamlit as st
 from analytics import fmt
 from analytics import schema as S
 from analytics.charts import profile as charts
+from analytics.diffusion import align_grid, grid_long, sum_or_masked
 from analytics.indicators import profile
 from ui import components as ui
 from ui import state
@@ -18,8 +19,11 @@ if fig["participants"] == 0:
 else:
     n = fig["participants"]
     by_household = profile.sex_by_household(state.dataset())
-    women_alone = int(by_household.filter((pl.col("sexe") == "Femme")
-                                          & (pl.col("situation_familiale") == "Seul(e) avec enfant(s)"))["n"].sum())
+    # diffusion mode: the grid suppressed with its margins (the household and sex figures); no-op otherwise
+    by_household = grid_long(align_grid(by_household, "situation_familiale", "sexe", fig, row_margins=fig["household"],
+                                        col_margins=fig["sex"], grand_total=n), by_household, "situation_familiale", "sexe")
+    women_alone = sum_or_masked(by_household.filter((pl.col("sexe") == "Femme")
+                                                    & (pl.col("situation_familiale") == "Seul(e) avec enfant(s)"))["n"], fig)
     women = fig["sex"].get("Femme", 0)
 
     k = st.columns([1, 1, 1, 1.35])
@@ -40,9 +44,10 @@ else:
         ui.chart(charts.sex_by_household(by_household), "profils_sex_household", definition="sex_by_household")
     with c2:
         st.markdown("**Foyers**", help=ui.help_text("household"))
-        ui.table(ui.counts_frame(fig["household"]), "Situation familiale")
+        ui.table(ui.counts_frame(fig["household"]), "Situation familiale", of=n)
         grid = by_household.pivot("sexe", index="situation_familiale", values="n")
-        st.dataframe(grid.with_columns(pl.exclude("situation_familiale").map_elements(fmt.number, return_dtype=pl.String))
+        st.dataframe(grid.with_columns(pl.exclude("situation_familiale").map_elements(fmt.number, return_dtype=pl.String)
+                                       .fill_null(f"< {ui.diffusion.k()}"))
                      .rename({"situation_familiale": "Situation familiale"}), hide_index=True, width="stretch")
 
     c1, c2 = st.columns(2)
@@ -63,12 +68,12 @@ else:
     with st.expander("Tableaux des effectifs"):
         t = st.columns(3)
         with t[0]:
-            ui.table(ui.counts_frame(fig["sex"]), "Sexe")
-            ui.table(ui.counts_frame(fig["age_band"]), "Tranche d'âge")
+            ui.table(ui.counts_frame(fig["sex"]), "Sexe", of=n)
+            ui.table(ui.counts_frame(fig["age_band"]), "Tranche d'âge", of=n)
         with t[1]:
             levels = {S.EDUCATION_LABELS[int(k)]: v for k, v in fig["education_level"].items()}
-            ui.table(ui.counts_frame(levels), "Niveau de formation")
-            ui.table(ui.counts_frame(fig["status"]), "Statut")
+            ui.table(ui.counts_frame(levels), "Niveau de formation", of=n)
+            ui.table(ui.counts_frame(fig["status"]), "Statut", of=n)
         with t[2]:
-            ui.table(ui.counts_frame(fig["prescriber"]), "Prescripteur (positionnés)")
-            ui.table(ui.counts_frame(fig["commune"]), "Commune")
+            ui.table(ui.counts_frame(fig["prescriber"]), "Prescripteur (positionnés)", of=fig["positioned"])
+            ui.table(ui.counts_frame(fig["commune"]), "Commune", of=n)

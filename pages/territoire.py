@@ -5,6 +5,7 @@ import streamlit as st
 
 from analytics import fmt, geo
 from analytics.charts import territory as charts
+from analytics.diffusion import align_map, align_territory
 from analytics.indicators import territory
 from ui import components as ui
 from ui import state
@@ -43,6 +44,12 @@ def french(df: pl.DataFrame, first: dict[str, str]) -> pl.DataFrame:
     )
 
 
+def masked(df: pl.DataFrame) -> pl.DataFrame:
+    """Diffusion mode: a masked count reads « < k » in the French tables."""
+    labels = ["Positionnés", "Participants", "Sorties", "Sorties positives"]
+    return df.with_columns(pl.col(labels).fill_null(f"< {ui.diffusion.k()}")) if ui.diffusion.enabled() else df
+
+
 ui.header("Territoire", "Où vivent les personnes accompagnées : communes et intercommunalités (EPCI), "
                         "rapportées à la population ; cliquez sur une commune pour filtrer tout le tableau de bord.")
 fig = state.figures()
@@ -55,6 +62,9 @@ else:
     communes = territory.commune_table(ds, ref)
     epcis = territory.epci_table(ds, ref)
     frame = territory.map_frame(ds, ref)
+    # diffusion mode: the tables and the map as they may be published (no-op otherwise)
+    shown_communes, shown_epcis = align_territory(communes, epcis, fig)
+    frame = align_map(frame, shown_communes, fig)
 
     population = int(epcis["population"].sum() or 0)
     k = st.columns(4)
@@ -83,9 +93,9 @@ else:
                  filter_key="epci")
     with c2:
         heading("epci_table")
-        st.dataframe(french(epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
-            pl.col("Communes").cast(pl.String)), hide_index=True, width="stretch")
+        st.dataframe(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
+            pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
 
     heading("commune_table")
-    st.dataframe(french(communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"}), hide_index=True,
+    st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
                  width="stretch")

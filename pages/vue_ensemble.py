@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.charts.caseload import caseload_vs_target
+from analytics.diffusion import align_series, masked_names
 from analytics.indicators.caseload import caseload_frame
 from ui import components as ui
 from ui import state
@@ -47,7 +48,9 @@ else:
 
     ds = state.dataset()
     previous_frame = caseload_frame(state.dataset(sel.period.previous(), sel.filters))
-    ui.chart(caseload_vs_target(caseload_frame(ds), previous_frame), "overview_caseload", definition="monthly_caseload")
+    # diffusion mode: the months masked in the figures are masked on the curve (no-op otherwise)
+    ui.chart(caseload_vs_target(align_series(caseload_frame(ds), "caseload", "month", fig["monthly_caseload"], fig), previous_frame),
+             "overview_caseload", definition="monthly_caseload", masked_totals=masked_names({"File active": fig["average_caseload"]}))
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Sorties**", help="Motifs de sortie de la période : voir la page Parcours et sorties.")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.definitions import DEFINITIONS, help_text, label
-from ui import state
+from ui import diffusion, state
 from ui.filters import set_filter
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr", "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -39,8 +39,12 @@ def kpi(column, key: str, value: str, delta: str | None = None, delta_color: str
     column.metric(title or label(key), value, delta=delta, delta_color=delta_color, delta_arrow=arrow, help=help_text(key), border=True)
 
 
-def chart(fig: go.Figure, key: str, definition: str | None = None, filter_key: str | None = None, axis: str = "y") -> None:
-    """Draw a figure; with `filter_key`, clicking a bar sets that global filter to the clicked label."""
+def chart(fig: go.Figure, key: str, definition: str | None = None, filter_key: str | None = None, axis: str = "y",
+          masked_totals=()) -> None:
+    """Draw a figure; with `filter_key`, clicking a bar sets that global filter to the clicked label.
+    In diffusion mode the figure is masked first (`masked_totals`: traces or categories whose total is masked
+    in the figures shown beside it)."""
+    fig = diffusion.figure(fig, masked_totals)
     if definition:
         st.markdown(f"**{DEFINITIONS[definition].label}**", help=help_text(definition))
     if filter_key:
@@ -67,16 +71,26 @@ def empty_state(message: str = "Aucune personne ne correspond à cette sélectio
             "si la base est vide, importez un extrait depuis la page Données.", icon="🔎")
 
 
-def table(df: pl.DataFrame, key_label: str, value_label: str = "Personnes", total: bool = True) -> None:
-    """A small {label: count} table with shares and an optional total row, French formatted."""
+def table(df: pl.DataFrame, key_label: str, value_label: str = "Personnes", total: bool = True, of=None) -> None:
+    """A small {label: count} table with shares and an optional total row, French formatted.
+
+    A null count is masked (diffusion mode): it reads « < k »; the total is then `of` (the figure the table
+    adds up to, itself maybe masked), the sum of the shown counts being no total at all."""
     if df.is_empty():
         return
-    n = int(df[df.columns[1]].sum())
-    rows = [{key_label: k, value_label: fmt.number(v), "Part": fmt.percent(v / n if n else None)} for k, v in df.iter_rows()]
+    values = df[df.columns[1]]
+    n = of if values.null_count() else int(values.sum())
+    mask = f"< {diffusion.k()}"
+    rows = [{key_label: k, value_label: mask if v is None else fmt.number(v),
+             "Part": fmt.MASKED_RATE if v is None else fmt.percent(v / n if isinstance(n, (int, float)) and n else None)}
+            for k, v in df.iter_rows()]
     if total:
-        rows.append({key_label: "Total", value_label: fmt.number(n), "Part": fmt.percent(1.0 if n else None)})
+        rows.append({key_label: "Total", value_label: fmt.number(n),
+                     "Part": fmt.percent(1.0 if isinstance(n, (int, float)) and n else None)})
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def counts_frame(mapping: dict, key_label: str = "label") -> pl.DataFrame:
-    return pl.DataFrame({key_label: list(mapping), "n": list(mapping.values())}, schema={key_label: pl.String, "n": pl.Int64})
+    """A {label: count} figure as a frame; a masked count (diffusion mode, « < k ») is null."""
+    return pl.DataFrame({key_label: list(mapping), "n": [None if isinstance(v, str) else v for v in mapping.values()]},
+                        schema={key_label: pl.String, "n": pl.Int64})

@@ -12,7 +12,7 @@ from datetime import date
 import streamlit as st
 
 from analytics import fmt
-from ui import state
+from ui import diffusion, state
 
 
 def _initial_mode() -> str:
@@ -51,6 +51,7 @@ def sidebar() -> None:
         sb.button("Effacer les filtres", on_click=clear_filters, width="stretch")
     sb.caption(f"Période affichée : {fmt.period_label(sel.period.start, sel.period.end)}. "
                "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
+    diffusion.toggle(sb)
 
 
 def clear_filters() -> None:

@@ -129,13 +129,26 @@ def _figures(path: str, version: str, period: Period, filters: Filters) -> dict:
     return indicators.compute(_dataset(path, version, period, filters))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _suppressed(path: str, version: str, period: Period, filters: Filters, k: int) -> dict:
+    from analytics.diffusion import denominators, suppress_figures
+
+    return suppress_figures(_figures(path, version, period, filters), k,
+                            denominators=denominators(_dataset(path, version, period, filters)))
+
+
 def figures(period: Period | None = None, filters: Filters | None = None) -> dict:
-    """Every figure of the contract for the selection (or another period), cached."""
+    """Every figure of the contract for the selection (or another period), cached; in diffusion mode the
+    suppressed figures (`analytics.diffusion.suppress_figures`: masked values read « < k »)."""
+    from ui import diffusion
+
     sel = selection()
     period, filters = period or sel.period, filters if filters is not None else sel.filters
     version = store_version(current_db())
     if version is None:
         return indicators.compute(indicators.empty_dataset(period, filters))
+    if diffusion.enabled():
+        return _suppressed(str(current_db()), version, period, filters, diffusion.k())
     return _figures(str(current_db()), version, period, filters)
 
 
@@ -143,6 +156,7 @@ def clear_caches() -> None:
     """After an import made from the app."""
     _options.clear()
     _figures.clear()
+    _suppressed.clear()
 
 
 __all__ = ["Selection", "connection", "dataset", "ensure_store", "figures", "options", "selection"]

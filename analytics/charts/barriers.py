@@ -46,7 +46,7 @@ def by_outcome(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
     for outcome in dict.fromkeys(frame["outcome"].to_list()):
         sub = dict(frame.filter(pl.col("outcome") == outcome).select("frein_principal", "n").iter_rows())
         values = [sub.get(b, 0) for b in barriers]
-        shares = [fmt.percent(v / totals[b], 0) if totals.get(b) else fmt.MISSING for v, b in zip(values, barriers)]
+        shares = [fmt.percent(v / totals[b], 0) if totals.get(b) and v is not None else fmt.MISSING for v, b in zip(values, barriers)]
         fig.add_trace(go.Bar(x=values, y=barriers, orientation="h", name=outcome, marker_color=OUTCOME_COLORS.get(outcome),
                              text=[fmt.number(v) if v else "" for v in values], textposition="inside",
                              customdata=shares, hovertemplate="%{y} : %{x} (%{customdata})<extra>" + outcome + "</extra>"))

@@ -50,7 +50,7 @@ def bar_h(labels: list[str], values: list[int], title: str | None = None, color:
     """Horizontal bars, largest on top, with the count (and share of `total`) as text."""
     if not labels:
         return empty(title)
-    text = [fmt.number(v) if not total else f"{fmt.number(v)} ({fmt.percent(v / total, 0)})" for v in values]
+    text = [fmt.number(v) if not total or v is None else f"{fmt.number(v)} ({fmt.percent(v / total, 0)})" for v in values]
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=color, text=text, textposition="auto",
                            name=name, hovertemplate="%{y} : %{x}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)

@@ -38,7 +38,7 @@ def flows(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
     x = month_labels(frame["month"].to_list())
     fig = go.Figure([
         go.Bar(x=x, y=frame["entries"].to_list(), name="Entrées", marker_color=PRIMARY, text=frame["entries"].to_list()),
-        go.Bar(x=x, y=[-v for v in frame["exits"]], name="Sorties", marker_color=ACCENT, text=frame["exits"].to_list(),
+        go.Bar(x=x, y=[None if v is None else -v for v in frame["exits"]], name="Sorties", marker_color=ACCENT, text=frame["exits"].to_list(),
                customdata=frame["exits"].to_list(), hovertemplate="%{x} : %{customdata} sorties<extra></extra>"),
     ])
     fig.update_layout(barmode="relative")

@@ -43,7 +43,7 @@ def sankey(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
             colors.append(color)
         return nodes[key]
 
-    sources, targets, link_colors = [], [], []
+    sources, targets, link_colors, masked = [], [], [], set()
     for stage, source, target, n in frame.select("stage", "source", "target", "n").iter_rows():
         if stage == 1:
             s = node(("root", source), source, PALETTE[8])
@@ -53,13 +53,15 @@ def sankey(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
             t = node(("detail", source, target), target, _rgba(_reason_color(source), 0.75))
         sources.append(s)
         targets.append(t)
-        values.append(n)
+        if n is None:  # masked (diffusion mode): no link, and no head count on its two nodes
+            masked |= {s, t}
+        values.append(n or 0)
         link_colors.append(_rgba(colors[t] if stage == 1 else _reason_color(source), 0.3))
     # node labels with their head count (the larger of what flows in and out)
     inflow = [sum(v for t, v in zip(targets, values) if t == i) for i in range(len(labels))]
     outflow = [sum(v for s, v in zip(sources, values) if s == i) for i in range(len(labels))]
     size = [max(a, b) for a, b in zip(inflow, outflow)]
-    text = [f"{lab} ({fmt.number(n)})" for lab, n in zip(labels, size)]
+    text = [lab if i in masked else f"{lab} ({fmt.number(n)})" for i, (lab, n) in enumerate(zip(labels, size))]
     x, y = _positions(nodes, size)
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat="d", valuesuffix=" personnes",
@@ -105,7 +107,7 @@ def positive_rate(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
         return empty(title)
     x = month_labels(frame["month"].to_list())
     positive = frame["positive_exits"].to_list()
-    other = [e - p for e, p in zip(frame["exits"], positive)]
+    other = [None if e is None or p is None else e - p for e, p in zip(frame["exits"], positive)]  # None: masked
     rates = frame["rate"].to_list()
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.38, 0.62], vertical_spacing=0.06)
     fig.add_trace(go.Scatter(x=x, y=[None if r is None else r * 100 for r in rates], name="Taux de sorties positives",

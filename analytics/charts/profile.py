@@ -14,7 +14,7 @@ HIGHLIGHT = ("Femme", "Seul(e) avec enfant(s)")
 
 
 def _text(values: list[int], total: int | None) -> list[str]:
-    return [fmt.number(v) if not total else f"{fmt.number(v)} ({fmt.percent(v / total, 0)})" for v in values]
+    return [fmt.number(v) if not total or v is None else f"{fmt.number(v)} ({fmt.percent(v / total, 0)})" for v in values]
 
 
 def breakdown(frame: pl.DataFrame, title: str | None = None, total: int | None = None, color: str = PRIMARY) -> go.Figure:
@@ -53,10 +53,11 @@ def sex(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
         return empty(title)
     label, n = frame.columns[:2]
     labels, values = frame[label].to_list(), frame[n].to_list()
-    total = sum(values)
+    total = sum(v for v in values if v is not None)  # None: masked (diffusion mode)
     fig = go.Figure(go.Pie(labels=labels, values=values, hole=0.55, sort=False, direction="clockwise",
                            marker=dict(colors=[SEX_COLORS.get(x) for x in labels]), textinfo="text",
-                           text=[f"{x}<br>{fmt.number(v)} ({fmt.percent(v / total)})" for x, v in zip(labels, values)],
+                           text=[f"{x}<br>{fmt.number(v)} ({fmt.percent(v / total if v is not None else None)})"
+                                 for x, v in zip(labels, values)],
                            hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(showlegend=False)
     return style(fig, title, height=320)

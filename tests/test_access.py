@@ -1,0 +1,173 @@
+"""Who sees what in the dashboard (AppTest): the diffusion mode shows no count below k on any page, the figures
+of the KPI cards are the suppressed figures; roles (partenaire, analyste of one territory) and logging out.
+
+`leaks(at, k)` scans what a run shows: every metric value, the Plotly JSON of every chart (bars, pies, heatmaps,
+Sankey links and node labels, lines of counts, boxes, map values and hover texts, axis tick labels), every
+dataframe cell — for a count strictly between 0 and k. Zeros are published (analytics.diffusion), rates and
+medians are not counts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from coaching_test_helpers import PAGES
+
+K = 11
+# metrics that are not counts of persons (months, communes, days, a rate per inhabitant)
+NOT_PERSONS_METRICS = ("Mois à l'objectif", "Communes de résidence", "Intercommunalités", "Délai médian", "Durée médiane",
+                       "Pour 1 000", "1ers RDV", "Taux")
+NOT_PERSONS_COLUMNS = {"Communes", "Population", "Code INSEE", "Mois", "Pour 1 000 hab.", "Part", "Taux de sorties positives",
+                       "Écart à l'objectif", "Colonne", "Libellé", "Obligatoire", "Renseignées", "Complétude"}
+LEAD = re.compile(r"^\s*(\d[\d\u00a0\u202f ]*)([,.]\d+)?[\s\u00a0]*(%|j\b|mois|pts)?")
+WHOLE = re.compile(r"^[−+-]?\d[\d\u00a0\u202f ]*$")
+RATE_TRACES = ("Taux", "Objectif")
+
+
+def _count(text) -> int | None:
+    """The count a text starts with (« 5 », « 5 (4 %) »), None for a rate, a decimal or a duration."""
+    m = LEAD.match(str(text))
+    if not m or m.group(2) or m.group(3):
+        return None
+    return int(re.sub(r"\D", "", m.group(1)))
+
+
+def _small(v, k=K) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) < k and float(v).is_integer()
+
+
+def chart_leaks(spec: dict, k: int = K, where: str = "") -> list:
+    out = []
+
+    def values(vals, what, name, typ):
+        for v in vals or []:
+            if isinstance(v, list):
+                values(v, what, name, typ)
+            elif _small(v, k):
+                out.append((where, typ, name, what, v))
+
+    def texts(vals, what, name, typ):
+        for v in vals if isinstance(vals, list) else []:
+            if isinstance(v, list):
+                texts(v, what, name, typ)
+            elif (n := _count(v)) is not None and 0 < n < k:
+                out.append((where, typ, name, what, v))
+
+    for t in spec.get("data", []):
+        typ, name = t.get("type", "scatter"), str(t.get("name") or "")
+        if typ == "bar":
+            values(t.get("x") if t.get("orientation") == "h" else t.get("y"), "value", name, typ)
+            texts(t.get("text"), "text", name, typ)
+        elif typ == "pie":
+            values(t.get("values"), "values", name, typ)
+            texts(t.get("text"), "text", name, typ)
+        elif typ == "heatmap":
+            values(t.get("z"), "z", name, typ)
+            texts(t.get("text"), "text", name, typ)
+        elif typ == "sankey":
+            values(t["link"].get("value"), "link", name, typ)
+            for label in t["node"].get("label", []):
+                if (m := re.search(r"\((\d+)\)", label)) and 0 < int(m.group(1)) < k:
+                    out.append((where, typ, name, "node", label))
+        elif typ in ("scatter", "scattergl"):
+            if not name.startswith(RATE_TRACES):
+                values(t.get("y"), "y", name, typ)
+                texts(t.get("text"), "text", name, typ)
+        elif typ == "box":
+            if t.get("boxpoints") is not False:
+                out.append((where, typ, name, "individual points", t.get("boxpoints")))
+            if 0 < len(t.get("x") or t.get("y") or []) < k:
+                out.append((where, typ, name, "n", len(t.get("x") or t.get("y"))))
+        elif typ == "choropleth":
+            if name in ("Participants", "Positionnés"):
+                values(t.get("z"), "z", name, typ)
+            for text in t.get("text") or []:
+                for m in re.finditer(r"(Positionnés|participants|Sorties positives) : (\d+)", str(text)):
+                    if 0 < int(m.group(2)) < k:
+                        out.append((where, typ, name, "hover", m.group(0)))
+    for axis, layout in spec.get("layout", {}).items():
+        if axis.startswith(("xaxis", "yaxis")) and isinstance(layout, dict):
+            for tick in layout.get("ticktext") or []:
+                if (m := re.search(r"\((\d+)\)", str(tick))) and 0 < int(m.group(1)) < k:
+                    out.append((where, "layout", axis, "ticktext", tick))
+    return out
+
+
+def leaks(at, k: int = K, where: str = "") -> list:
+    """Every count 0 < v < k that an AppTest run shows (see the module docstring)."""
+    out = []
+    for m in at.metric:
+        if not m.label.startswith(NOT_PERSONS_METRICS) and (n := _count(m.value)) is not None and 0 < n < k:
+            out.append((where, "metric", m.label, m.value))
+    for chart in at.get("plotly_chart"):
+        out += chart_leaks(json.loads(chart.proto.spec), k, f"{where}:{chart.proto.id.rsplit('-', 1)[-1]}")
+    for frame in at.dataframe:
+        df = frame.value
+        for col in df.columns:
+            if str(col) in NOT_PERSONS_COLUMNS:
+                continue
+            for v in df[col].tolist():
+                n = v if isinstance(v, (int, float)) and not isinstance(v, bool) else (
+                    int(re.sub(r"\D", "", v)) if isinstance(v, str) and WHOLE.match(v) else None)
+                if n is not None and 0 < n < k:
+                    out.append((where, "dataframe", str(col), v))
+    return out
+
+
+def test_the_scanner_sees_small_counts(app):
+    """Without the diffusion mode the sample does show counts below 11 (the scanner is not blind)."""
+    at = app("pages/profils.py")
+    found = leaks(at, K, "profils")
+    assert any(kind == "dataframe" for _, kind, *_ in found) and any(kind == "bar" for _, kind, *_ in found)
+
+
+# ---------------------------------------------------------------- the diffusion mode
+
+
+SHOWN = [p for p in PAGES if p != "pages/donnees.py"]
+
+
+@pytest.mark.parametrize("page", SHOWN)
+@pytest.mark.parametrize("query", [{}, {"commune": "Doullens"}, {"commune": "Liomer"}])
+def test_diffusion_mode_shows_no_count_below_k(app, page, query):
+    at = app(page, diffusion="true", **query)
+    assert not at.exception, [e.value for e in at.exception]
+    assert leaks(at, K, page) == []
+
+
+def test_diffusion_mode_kpis_are_the_suppressed_figures(app, sample_db):
+    from analytics.diffusion import denominators, suppress_figures
+    from analytics.indicators import Filters, Period, compute_indicators, dataset
+    from analytics.store import connect_readonly
+
+    con = connect_readonly(sample_db)
+    try:
+        p = Period.year(2023)
+        fig = suppress_figures(compute_indicators(con, p), K, denominators=denominators(dataset(con, p, Filters())))
+    finally:
+        con.close()
+    at = app("pages/activite.py", diffusion="true")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Immersions ayant débouché sur un contrat"] == "< 11" == fig["immersions"]["led_to_contract"]
+    assert metrics["Immersions (PMSMP)"] == "48"
+    home = app(diffusion="true")  # (AppTest keeps the sidebar of the first run only)
+    assert home.sidebar.toggle(key="diffusion").value is True
+    assert any("Mode diffusion" in c.value for c in home.sidebar.caption)
+    at = app("pages/parcours.py", diffusion="true")
+    tables = [f.value for f in at.dataframe]
+    reasons = next(t for t in tables if "Motif de sortie" in t.columns)
+    shown = dict(zip(reasons["Motif de sortie"], reasons["Sorties"]))
+    assert shown["Santé"] == "< 11" and shown["Fin de suivi"] == "18" and shown["Total"] == "76"
+
+
+def test_diffusion_off_by_default_and_toggled_from_the_sidebar(app):
+    at = app()
+    assert at.sidebar.toggle(key="diffusion").value is False
+    at.switch_page("pages/activite.py").run()
+    assert {m.label: m.value for m in at.metric}["Immersions ayant débouché sur un contrat"] == "2"
+    at = app()
+    at.sidebar.toggle(key="diffusion").set_value(True).run()
+    at.switch_page("pages/activite.py").run()
+    assert {m.label: m.value for m in at.metric}["Immersions ayant débouché sur un contrat"] == "< 11"
