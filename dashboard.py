@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import filters, presentation, state
+from ui import auth, filters, presentation, state
 
 st.set_page_config(page_title="Coaching Emploi — pilotage", page_icon="📊", layout="wide", initial_sidebar_state="expanded")
+auth.gate()  # login first when accounts or OpenID Connect are configured; nothing to do in single-user local mode
 
 PAGES = [
     st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon="🏠", url_path="vue-ensemble", default=True),
@@ -19,8 +20,9 @@ PAGES = [
 ]
 
 state.ensure_store()
-nav = st.navigation(PAGES)
+nav = st.navigation(auth.allowed_pages(PAGES))  # a role's navigation holds only the pages it may use
 filters.sidebar()
+auth.sidebar()
 if presentation.sidebar():  # the COPIL deck replaces the page while the toggle is on
     presentation.run()
 else:

@@ -79,6 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_period_and_filters(rep)
     rep.add_argument("--out", required=True, help="fichier produit ; son extension choisit le format (.xlsx, .pdf, .csv)")
 
+    usr = sub.add_parser("user", help="gérer les comptes du tableau de bord (fichier local des utilisateurs)")
+    users = usr.add_subparsers(dest="user_command", parser_class=_Parser)
+    uadd = users.add_parser("add", help="créer un compte ; mot de passe demandé (ou lu sur l'entrée standard)")
+    uadd.add_argument("name")
+    uadd.add_argument("--role", required=True, choices=["admin", "direction", "analyste", "partenaire"])
+    uadd.add_argument("--territory", action="append", default=[], help="territoire accordé (répétable ; « * » : tous)")
+    uadd.add_argument("--action", action="append", default=[], help="action accordée (répétable ; défaut : toutes)")
+    uadd.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur la première ligne de l'entrée standard")
+    uadd.add_argument("--replace", action="store_true", help="remplacer un compte existant (rôle, droits, mot de passe)")
+    uadd.add_argument("--users", help="fichier des utilisateurs (défaut : $COACHING_USERS, sinon data/users.json)")
+    ulist = users.add_parser("list", help="lister les comptes (sans les mots de passe)")
+    ulist.add_argument("--users")
+    urm = users.add_parser("remove", help="supprimer un compte")
+    urm.add_argument("name")
+    urm.add_argument("--users")
+
     smp = sub.add_parser("sample", help="écrire l'extrait de référence (ou un extrait synthétique de N personnes)")
     smp.add_argument("--out", required=True)
     smp.add_argument("--participants", type=_positive, help="nombre de personnes d'un extrait synthétique")
@@ -192,6 +208,55 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError("pas de terminal pour demander le mot de passe : utiliser --password-stdin", 2)
+    first = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Mot de passe (confirmation) : ") != first:
+        raise CliError("les deux mots de passe diffèrent", 2)
+    return first
+
+
+def _audit(event: str, **detail) -> None:
+    """Record a command in the audit log; a log that cannot be written is reported, not fatal."""
+    from analytics import audit
+
+    try:
+        audit.record(event, detail={"source": "cli", **detail})
+    except OSError as exc:
+        print(f"Attention : journal d'audit non écrit ({exc.strerror or exc}).", file=sys.stderr)
+
+
+def cmd_user(args) -> int:
+    from analytics.auth import AuthError, add_user, list_users, remove_user, users_path
+
+    try:
+        if args.user_command == "add":
+            record = add_user(args.name, args.role, _password(args), args.territory, args.action, args.users, replace=args.replace)
+            _audit("user_add", target_user=args.name, target_role=args.role)
+            print(f"Compte « {args.name} » {'mis à jour' if args.replace else 'créé'} ({args.role} ; territoires : "
+                  f"{', '.join(record['territories'])} ; actions : {', '.join(record['actions'])}) dans {users_path(args.users)}.")
+        elif args.user_command == "list":
+            found = list_users(args.users)
+            for user in found:
+                print(f"{user.name}\t{user.role}\tterritoires : {', '.join(user.territories)}\tactions : {', '.join(user.actions)}")
+            if not found:
+                print(f"Aucun compte dans {users_path(args.users)} : le tableau de bord est en mode local mono-utilisateur.")
+        elif args.user_command == "remove":
+            remove_user(args.name, args.users)
+            _audit("user_remove", target_user=args.name)
+            print(f"Compte « {args.name} » supprimé.")
+        else:
+            raise CliError("sous-commande manquante : add, list, remove (voir « coaching user --help »)", 2)
+    except AuthError as exc:
+        raise CliError(str(exc), 2) from None
+    return 0
+
+
 def cmd_sample(args) -> int:
     from analytics.sample import reference_extract, synthetic_extract, write_extract
 
@@ -201,14 +266,14 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample}
+COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, report, sample (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, report, sample, user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

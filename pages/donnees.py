@@ -13,6 +13,7 @@ from analytics.extract import ExtractError, problems_frame
 from analytics.importer import run_import
 from analytics.quality import completeness, data_dictionary, import_journal, report_csv, stage_upload
 from analytics.store import refused_imports
+from ui import auth
 from ui import components as ui
 from ui import state
 
@@ -27,6 +28,10 @@ def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
     uploader is emptied and the app reruns (the summary or the report is kept in the session).
     """
     st.session_state.pop(REPORT, None)
+    if not auth.may_import():  # checked on the server: only an administrator (or the single local user) imports
+        st.error("L'import d'extraits est réservé aux administrateurs.", icon="🚫")
+        return
+    names = [f.name for f in files]
     with st.status("Import en cours…", expanded=True) as status:
         bar = st.progress(0, text="Préparation des fichiers déposés…")
         try:
@@ -37,12 +42,14 @@ def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
         except ExtractError as exc:
             status.update(label=f"Extrait refusé : {len(exc.problems)} problème(s). Rien n'a été importé.", state="error")
             st.session_state[REPORT] = {"source": exc.source, "problems": problems_frame(exc.problems)}
+            auth.record("import", files=names, status="refusé")
         except Exception as exc:  # the store is left as it was (copy-on-write); say so, without a traceback
             status.update(label="Import interrompu. Rien n'a été importé.", state="error")
             st.session_state[REPORT] = {"source": ", ".join(f.name for f in files), "error": f"{type(exc).__name__} : {exc}"}
         else:
             status.update(label="Import terminé.", state="complete")
             st.session_state[RESULT] = (result.status, result.summary())
+            auth.record("import", files=names, status=result.status, rows=result.counts)
             state.clear_caches()
     _reset_uploader()
     st.rerun()  # every page, and this one, redrawn from the new store (or with the report and an empty uploader)
@@ -88,7 +95,9 @@ with tab_import:
     drop = st.checkbox("Supprimer les colonnes identifiantes", key="donnees_drop",
                        help="Un extrait anonymisé ne doit contenir aucun nom, téléphone, courriel, adresse, NIR… "
                             "Coché : ces colonnes sont supprimées avant l'import (et listées) au lieu de faire refuser l'extrait.")
-    if st.button("Importer", type="primary", disabled=not files, key="donnees_import"):
+    if not auth.may_import():
+        st.info("L'import d'extraits est réservé aux administrateurs.", icon="🔒")
+    if st.button("Importer", type="primary", disabled=not files or not auth.may_import(), key="donnees_import"):
         import_uploaded(files, drop)
     report = st.session_state.get(REPORT)
     if report:

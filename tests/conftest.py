@@ -175,6 +175,8 @@ def app(sample_db, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("COACHING_DB", str(sample_db))
+    # no accounts unless a test configures some: single-user local mode, whatever sits in data/ (analytics/auth.py)
+    monkeypatch.setenv("COACHING_USERS", str(sample_db.parent / "no-users.json"))
 
     def make(page: str | None = None, **query) -> AppTest:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)

@@ -171,3 +171,157 @@ def test_diffusion_off_by_default_and_toggled_from_the_sidebar(app):
     at.sidebar.toggle(key="diffusion").set_value(True).run()
     at.switch_page("pages/activite.py").run()
     assert {m.label: m.value for m in at.metric}["Immersions ayant débouché sur un contrat"] == "< 11"
+
+
+# ---------------------------------------------------------------- roles, on a synthetic store with several territories
+
+from pathlib import Path  # noqa: E402
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "mot-de-passe-de-test"
+YEAR = "2024"
+ACCOUNTS = {"admin": ("admin", []), "dir": ("direction", []), "ana": ("analyste", ["Vimeu"]),
+            "par": ("partenaire", ["5 vallées"])}
+
+
+@pytest.fixture(scope="module")
+def synthetic_db(tmp_path_factory) -> Path:
+    """3 000 synthetic persons over four territory/action pairs (5 vallées, Vimeu, Haute Somme)."""
+    from analytics.extract import load_extract
+    from analytics.sample import synthetic_extract, write_extract
+    from analytics.store import import_extract
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    write_extract(synthetic_extract(3000, seed=11), folder / "extract")
+    db = folder / "coaching.duckdb"
+    import_extract(load_extract(folder / "extract"), db)
+    return db
+
+
+@pytest.fixture
+def accounts(synthetic_db, tmp_path, monkeypatch):
+    from analytics.auth import add_user
+
+    users = tmp_path / "users.json"
+    monkeypatch.setenv("COACHING_DB", str(synthetic_db))
+    monkeypatch.setenv("COACHING_USERS", str(users))
+    monkeypatch.setenv("COACHING_AUDIT", str(tmp_path / "audit.jsonl"))
+    for name, (role, territories) in ACCOUNTS.items():
+        add_user(name, role, PASSWORD, territories, path=users)
+    return tmp_path / "audit.jsonl"
+
+
+def login(name: str, password: str = PASSWORD, page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    for key, value in {"annee": YEAR, **query}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.metric and not at.get("plotly_chart")  # nothing but the login form before logging in
+    at.text_input(key="auth_name").input(name)
+    at.text_input(key="auth_password").input(password)
+    at.button[0].click().run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def engine(db: Path, **filters) -> dict:
+    from analytics.indicators import Filters, Period, compute_indicators
+    from analytics.store import connect_readonly
+
+    con = connect_readonly(db)
+    try:
+        return compute_indicators(con, Period.year(int(YEAR)), Filters(**filters))
+    finally:
+        con.close()
+
+
+def test_login_form_refuses_a_wrong_password(accounts):
+    at = login("ana", "pas-le-bon-mot-de-passe")
+    assert not at.metric and any("incorrect" in e.value for e in at.error)
+    from analytics import audit
+
+    assert [(e["event"], e["user"]) for e in audit.read(accounts)][-1] == ("login_failed", "ana")
+
+
+def data_of(chart) -> str:
+    """A chart's traces as JSON, without the map's background geometry (the public INSEE contours of every commune)."""
+    spec = json.loads(chart.proto.spec)
+    return json.dumps([{k: v for k, v in trace.items() if k != "geojson"} for trace in spec.get("data", [])], ensure_ascii=False)
+
+
+def refused_data_page(at: AppTest) -> bool:
+    """The Données page is not in the navigation; and the page file run on its own (AppTest, once it has switched
+    pages, runs page files without the router, like a deep link on a server without `ui.launch`) refuses."""
+    at.switch_page("pages/vue_ensemble.py").run()
+    at.switch_page("pages/donnees.py").run()
+    return (any("réservée" in e.value for e in at.error) and not at.get("tabs") and not at.button
+            and not at.get("file_uploader"))
+
+
+def test_partner_sees_no_count_below_k_and_no_data_page(accounts):
+    for query in ({}, {"diffusion": "false"}, {"commune": "Liomer"}):
+        at = login("par", **query)
+        assert not at.exception
+        assert at.sidebar.toggle(key="diffusion").value is True and at.sidebar.toggle(key="diffusion").disabled
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/donnees.py")  # not in the partner's navigation
+        for page in SHOWN:
+            at.switch_page(page).run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+            assert leaks(at, K, page) == [], query
+        assert refused_data_page(at)
+
+
+def test_analyst_of_a_territory_gets_nothing_of_another_even_with_a_crafted_url(accounts, synthetic_db):
+    vimeu, other = engine(synthetic_db, territory=("Vimeu",)), engine(synthetic_db, territory=("Haute Somme",))
+    assert vimeu["positioned"] != other["positioned"]
+    at = login("ana", territoire="Haute Somme")
+    assert at.sidebar.multiselect(key="territoire").options == ["Vimeu"]
+    assert "Haute Somme" not in str(at.sidebar.multiselect(key="commune").options)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Positionnés"] == str(vimeu["positioned"]) and metrics["Participants"] == str(vimeu["participants"])
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/donnees.py")
+    other_communes = set(other["commune"]) - set(vimeu["commune"])
+    assert other_communes
+    at.switch_page("pages/territoire.py").run()
+    shown = " ".join(str(v) for f in at.dataframe for v in f.value.to_numpy().ravel())
+    assert not [c for c in other_communes if c in shown]
+    at.switch_page("pages/profils.py").run()
+    charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert not [c for c in other_communes if c in charts]
+    # every page of the analyst's navigation, run with the crafted URL: the Haute Somme figures never show
+    for page in SHOWN:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert not [c for c in other_communes if c in " ".join(data_of(ch) for ch in at.get("plotly_chart"))], page
+    assert refused_data_page(at)
+
+
+def test_logging_out(accounts):
+    from analytics import audit
+
+    at = login("ana")
+    assert at.metric
+    at.sidebar.button(key="auth_logout").click().run()
+    assert not at.metric and at.text_input(key="auth_name") is not None
+    assert [e["event"] for e in audit.read(accounts)][-2:] == ["login", "logout"]
+    assert all(set(e) <= {"at", "user", "role", "event", "period", "filters", "detail"} for e in audit.read(accounts))
+
+
+def test_admin_imports_direction_does_not(accounts):
+    at = login("admin", page="pages/donnees.py")
+    assert not at.exception and at.get("file_uploader")
+    assert not any("réservé aux administrateurs" in i.value for i in at.info)
+    at = login("dir", page="pages/donnees.py")
+    assert not at.exception and at.button(key="donnees_import").disabled
+    assert any("réservé aux administrateurs" in i.value for i in at.info)
+
+
+def test_no_configuration_is_the_single_user_local_mode(app):
+    at = app()
+    assert any("Mode local mono-utilisateur" in c.value for c in at.sidebar.caption)
+    assert at.metric  # no login form

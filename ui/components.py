@@ -17,7 +17,13 @@ PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr", "toImageButtonOptions": {
 
 
 def header(title: str, purpose: str) -> state.Selection:
-    """Page title, one-line purpose, the selection in words; returns the selection."""
+    """Page title, one-line purpose, the selection in words; returns the selection.
+
+    First the access check (`ui.auth.guard`): a page file run on its own (a deep link served without the router)
+    still asks for a login and refuses a page the role may not use."""
+    from ui import auth
+
+    auth.guard(title)
     st.title(title)
     sel = state.selection()
     parts = [fmt.period_label(sel.period.start, sel.period.end).capitalize()]

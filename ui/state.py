@@ -50,18 +50,22 @@ def connection() -> duckdb.DuckDBPyConnection | None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _options(path: str, version: str) -> dict:
+def _options(path: str, version: str, scope: Filters = Filters()) -> dict:
     con = _connection(path, version)
+    where, params = scope.sql("p")  # the territories and actions granted to the user (everything without login)
     out = {}
     for key, column in (("commune", "commune"), ("prescripteur", "prescripteur"), ("territoire", "territoire"), ("action", "action")):
-        out[key] = query(con, f"SELECT DISTINCT {column} AS v FROM participants WHERE {column} IS NOT NULL ORDER BY 1")["v"].to_list()
+        out[key] = query(con, f"SELECT DISTINCT {column} AS v FROM participants p WHERE {column} IS NOT NULL AND {where} ORDER BY 1",
+                         params)["v"].to_list()
     try:  # a store written before the EPCI was derived at import has no such column until its next import
-        out["epci"] = query(con, "SELECT DISTINCT epci AS v FROM participants WHERE epci IS NOT NULL ORDER BY 1")["v"].to_list()
+        out["epci"] = query(con, f"SELECT DISTINCT epci AS v FROM participants p WHERE epci IS NOT NULL AND {where} ORDER BY 1",
+                            params)["v"].to_list()
     except duckdb.Error:
         out["epci"] = []
-    bounds = query(con, """SELECT min(least(date_prescription, date_entree)) AS lo,
+    bounds = query(con, f"""SELECT min(least(date_prescription, date_entree)) AS lo,
                                   max(greatest(date_prescription, coalesce(date_entree, date_prescription),
-                                               coalesce(date_sortie, date_prescription))) AS hi FROM participants""")
+                                               coalesce(date_sortie, date_prescription))) AS hi FROM participants p WHERE {where}""",
+                   params)
     out["first_date"], out["last_date"] = bounds["lo"][0], bounds["hi"][0]
     demo = query(con, "SELECT count(*) FILTER (WHERE file_name <> 'sample') AS other, count(*) AS n FROM imports WHERE status = 'importé'")
     out["demo"] = bool(demo["n"][0]) and demo["other"][0] == 0
@@ -73,7 +77,9 @@ def options() -> dict:
     if version is None:
         return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "first_date": None, "last_date": None,
                 "demo": False}
-    return _options(str(current_db()), version)
+    from ui import auth
+
+    return _options(str(current_db()), version, auth.scope())
 
 
 def default_year(opts: dict) -> int:
@@ -107,7 +113,14 @@ def selection() -> Selection:
         year = ss.get("annee") or str(default_year(options()))
         period = Period.year(int(year))
     filters = Filters(**{attr: tuple(ss.get(key) or ()) for key, attr in FILTER_KEYS.items()})
-    return Selection(period, filters)
+    return Selection(period, _restrict(filters))
+
+
+def _restrict(filters: Filters) -> Filters:
+    """The filters within the territories and actions granted to the logged-in user: a URL cannot widen them."""
+    from ui import auth
+
+    return auth.restrict(filters)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -117,7 +130,7 @@ def _dataset(path: str, version: str, period: Period, filters: Filters) -> Datas
 
 def dataset(period: Period | None = None, filters: Filters | None = None) -> Dataset:
     sel = selection()
-    period, filters = period or sel.period, filters if filters is not None else sel.filters
+    period, filters = period or sel.period, _restrict(filters) if filters is not None else sel.filters
     version = store_version(current_db())
     if version is None:
         return indicators.empty_dataset(period, filters)
@@ -143,7 +156,7 @@ def figures(period: Period | None = None, filters: Filters | None = None) -> dic
     from ui import diffusion
 
     sel = selection()
-    period, filters = period or sel.period, filters if filters is not None else sel.filters
+    period, filters = period or sel.period, _restrict(filters) if filters is not None else sel.filters
     version = store_version(current_db())
     if version is None:
         return indicators.compute(indicators.empty_dataset(period, filters))
