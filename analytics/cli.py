@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
     rep.add_argument("--out", required=True, help="fichier produit ; son extension choisit le format (.xlsx, .pdf, .csv)")
+    rep.add_argument("--suppress", type=_positive, metavar="K",
+                     help="secret statistique pour un rapport diffusé hors de l'association : effectifs inférieurs à K "
+                          "masqués (« < K »), avec secret secondaire (11 : seuil usuel)")
 
     usr = sub.add_parser("user", help="gérer les comptes du tableau de bord (fichier local des utilisateurs)")
     users = usr.add_subparsers(dest="user_command", parser_class=_Parser)
@@ -195,8 +198,9 @@ def cmd_report(args) -> int:
     # written beside the target, then renamed: a failed report never leaves half a file
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
     try:
-        summary = write_report(con, period, filters, tmp)
+        summary = write_report(con, period, filters, tmp, suppress=args.suppress)
         os.replace(tmp, out)
+        _audit("export", format=out.suffix.lstrip(".").lower(), diffusion=args.suppress)
     except ReportError as exc:
         raise CliError(f"rapport non produit : {exc}") from None
     except OSError as exc:

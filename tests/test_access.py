@@ -325,3 +325,22 @@ def test_no_configuration_is_the_single_user_local_mode(app):
     at = app()
     assert any("Mode local mono-utilisateur" in c.value for c in at.sidebar.caption)
     assert at.metric  # no login form
+
+
+def test_presentation_mode_in_diffusion_shows_no_count_below_k(app):
+    at = app(presentation="true", diffusion="true", commune="Doullens")
+    slides = 0
+    while True:
+        assert not at.exception, [e.value for e in at.exception]
+        assert leaks(at, K, f"slide {slides}") == []
+        slides += 1
+        if at.button(key="presentation_next").disabled:
+            break
+        at.button(key="presentation_next").click().run()
+    assert slides > 10
+
+
+def test_partner_reports_are_suppressed(accounts):
+    at = login("par", page="pages/rapports.py")
+    toggle = at.toggle(key="rapports_secret")
+    assert toggle.value is True and toggle.disabled

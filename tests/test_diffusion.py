@@ -370,3 +370,42 @@ def test_mask_figure_rate_over_bars():
     # without bars to check it against, a rate is masked altogether
     alone = go.Figure(go.Scatter(x=months, y=[0.5, 0.6, 0.7], name="Taux de présence"))
     assert list(mask_figure(alone, K).data[0].y) == [None, None, None]
+
+
+# ---------------------------------------------------------------- reports (XLSX, PDF, CSV) with `suppress`
+
+
+def _small_cells_xlsx(path) -> list:
+    import openpyxl
+
+    bad = []
+    for ws in openpyxl.load_workbook(path):
+        for row in ws.iter_rows(min_row=6):
+            label = str(row[0].value or "")
+            for cell in row[1:]:
+                v = cell.value
+                if (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < K and float(v).is_integer()
+                        and "%" not in cell.number_format and "médian" not in label):
+                    bad.append((ws.title, cell.coordinate, label, v))
+    return bad
+
+
+def test_reports_with_suppress(sample_db, tmp_path):
+    from pypdf import PdfReader
+
+    from analytics.cli import main
+
+    raw, secret = tmp_path / "raw.xlsx", tmp_path / "secret.xlsx"
+    assert main(["report", "--db", str(sample_db), "--year", "2023", "--out", str(raw)]) == 0
+    assert main(["report", "--db", str(sample_db), "--year", "2023", "--suppress", "11", "--out", str(secret)]) == 0
+    assert _small_cells_xlsx(raw)            # the sample has small counts…
+    assert _small_cells_xlsx(secret) == []   # …none of which is left in the suppressed workbook
+    csv_path = tmp_path / "suivi.csv"
+    assert main(["report", "--db", str(sample_db), "--year", "2023", "--suppress", "11", "--out", str(csv_path)]) == 0
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    cells = [c for line in lines[1:] for c in line.split(";")[1:]]
+    assert "< 11" in cells and not [c for c in cells if c.isdigit() and 0 < int(c) < K]
+    pdf = tmp_path / "copil.pdf"
+    assert main(["report", "--db", str(sample_db), "--year", "2023", "--suppress", "11", "--out", str(pdf)]) == 0
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "secret statistique" in text and "< 11" in text and "134" in text

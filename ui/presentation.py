@@ -18,7 +18,7 @@ import streamlit as st
 from analytics import fmt
 from analytics.reports.common import ReportContext, data_date, scope
 from analytics.reports.sections import SECTIONS, kpi_rows
-from ui import state
+from ui import diffusion, state
 from ui.components import PLOTLY_CONFIG
 
 KEY = "presentation"
@@ -114,5 +114,7 @@ def run() -> None:
         st.html(f'<p class="slide-reading">{escape(SECTIONS[0].reading(ctx))}</p>')
         return
     section = slides[i]
-    st.plotly_chart(enlarge(section.figure(ctx)), config=PLOTLY_CONFIG, width="stretch", key=f"presentation_chart_{section.key}")
+    # diffusion mode: the figures of ctx are the suppressed ones and the chart is masked like the pages' charts
+    st.plotly_chart(enlarge(diffusion.figure(section.figure(ctx))), config=PLOTLY_CONFIG, width="stretch",
+                    key=f"presentation_chart_{section.key}")
     st.html(f'<p class="slide-reading">{escape(section.reading(ctx))}</p>')

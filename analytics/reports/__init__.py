@@ -13,8 +13,9 @@ from pathlib import Path
 SUFFIXES = {".xlsx": "bilan quantitatif (Excel)", ".pdf": "pack COPIL (PDF)", ".csv": "tableau de suivi mensuel (CSV)"}
 
 
-def write_report(con, period, filters, out: str | Path, progress=None) -> str:
-    """Write the report chosen by the suffix of `out`; returns a one-line French summary."""
+def write_report(con, period, filters, out: str | Path, progress=None, suppress: int | None = None) -> str:
+    """Write the report chosen by the suffix of `out`; returns a one-line French summary. With `suppress` (a
+    threshold k), the statistical confidentiality of `analytics.diffusion` applies to every figure of it."""
     from analytics.reports.common import build_context
 
     out = Path(out)
@@ -22,18 +23,23 @@ def write_report(con, period, filters, out: str | Path, progress=None) -> str:
     if suffix == ".xlsx":
         from analytics.reports.xlsx import build_xlsx_from_context
 
-        sheets = build_xlsx_from_context(build_context(con, period, filters), out)
+        sheets = build_xlsx_from_context(build_context(con, period, filters, suppress=suppress), out)
         return f"Bilan quantitatif écrit dans {out} ({len(sheets)} feuilles)."
     if suffix == ".pdf":
         from analytics.reports.pdf import build_pdf
 
-        pages = build_pdf(con, period, filters, out, progress)
+        pages = build_pdf(con, period, filters, out, progress, suppress=suppress)
         return f"Pack COPIL écrit dans {out} ({pages} pages)."
     if suffix == ".csv":
         from analytics.indicators import dataset
+        from analytics.reports.common import build_context
         from analytics.reports.csv import monthly_tracking_csv
 
-        out.write_bytes(monthly_tracking_csv(dataset(con, period, filters)))
+        if suppress:
+            ctx = build_context(con, period, filters, suppress=suppress)
+            out.write_bytes(monthly_tracking_csv(ctx.ds, ctx.fig))
+        else:
+            out.write_bytes(monthly_tracking_csv(dataset(con, period, filters)))
         return f"Tableau de suivi mensuel écrit dans {out}."
     raise ValueError(suffix)
 

@@ -43,6 +43,7 @@ class ReportContext:
     actions: list[str] = field(default_factory=list)
     previous_ds: Dataset | None = None
     previous_fig: dict | None = None
+    suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -55,7 +56,11 @@ class ReportContext:
 
     @property
     def filters_text(self) -> str:
-        return filters_text(self.filters)
+        text = filters_text(self.filters)
+        if self.suppress:
+            text += (f" — secret statistique : effectifs inférieurs à {self.suppress} masqués (« < {self.suppress} »), "
+                     "avec secret secondaire")
+        return text
 
     @property
     def scope_text(self) -> str:
@@ -112,14 +117,22 @@ def scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[list[str], 
 
 
 def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
-                  previous: bool = False) -> ReportContext:
-    """Load the selection once and compute every figure of the contract (and, if asked, the previous period's)."""
+                  previous: bool = False, suppress: int | None = None) -> ReportContext:
+    """Load the selection once and compute every figure of the contract (and, if asked, the previous period's).
+
+    With `suppress` (a threshold k, see `analytics.diffusion`), the figures are the suppressed ones (« < k ») and
+    every table and chart drawn from the dataset is aligned on them: the report may leave the association."""
+    from analytics.diffusion import denominators, suppress_figures
+
+    def figures(d: Dataset) -> dict:
+        return compute(d) if not suppress else suppress_figures(compute(d), suppress, denominators=denominators(d))
+
     ds = dataset(con, period, filters)
     territories, actions = scope(con, filters)
-    ctx = ReportContext(period, filters, ds, compute(ds), data_date(con), territories, actions)
+    ctx = ReportContext(period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
     if previous:
         ctx.previous_ds = dataset(con, period.previous(), filters)
-        ctx.previous_fig = compute(ctx.previous_ds)
+        ctx.previous_fig = figures(ctx.previous_ds)
     return ctx
 
 

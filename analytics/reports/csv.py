@@ -96,7 +96,12 @@ def frame_csv(frame: pl.DataFrame, headers: dict[str, str] | None = None) -> byt
     return _encode([[headers.get(c, c) for c in frame.columns]] + [list(r) for r in frame.iter_rows()])
 
 
-def monthly_tracking_csv(ds: Dataset) -> bytes:
-    """The monthly tracking table (caseload, entries, exits by reason, appointments held and missed)."""
+def monthly_tracking_csv(ds: Dataset, fig: dict | None = None) -> bytes:
+    """The monthly tracking table (caseload, entries, exits by reason, appointments held and missed); with the
+    suppressed figures `fig` of the same selection, as it may be published (« < k », analytics.diffusion)."""
+    from analytics.diffusion import align_monthly, rows_of
+
     frame = monthly_tracking(ds)
-    return frame_csv(frame, monthly_tracking_headers(frame))
+    shown, _ = align_monthly(frame, fig)
+    headers = monthly_tracking_headers(frame)
+    return _encode([[headers.get(c, c) for c in frame.columns]] + [list(r) for r in rows_of(shown, fig)])

@@ -35,6 +35,7 @@ from analytics import fmt
 from analytics import geo
 from analytics.charts import territory as territory_charts
 from analytics.charts.base import PRIMARY
+from analytics.diffusion import align_map, align_territory, all_masked_labels, mask_if, rows_of, sum_or_masked
 from analytics.indicators import Filters, Period, territory
 from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows
 from analytics.reports.images import fig_png
@@ -166,7 +167,7 @@ def _kpis(ctx: ReportContext, st: dict) -> list:
 
 
 def _section(ctx: ReportContext, section, st: dict) -> KeepTogether:
-    fig = section.figure(ctx)
+    fig = mask_if(section.figure(ctx), ctx.fig, all_masked_labels(ctx.fig))  # masked when the report is suppressed
     height = int(fig.layout.height or 380)
     png = fig_png(fig, IMAGE_PX, height)
     rows = section.table(ctx)
@@ -186,18 +187,20 @@ def _territory(ctx: ReportContext, st: dict) -> list:
     epcis = territory.epci_table(ctx.ds, ref)
     if epcis.is_empty():
         return []
-    fig = territory_charts.choropleth(territory.map_frame(ctx.ds, ref), geo.geojson(), "participants",
-                                      territory.meeting_places(ref), height=620)
+    # a suppressed report: the tables and the map as they may be published (no-op otherwise)
+    all_communes, epcis = align_territory(territory.commune_table(ctx.ds, ref), epcis, ctx.fig)
+    fig = territory_charts.choropleth(align_map(territory.map_frame(ctx.ds, ref), all_communes, ctx.fig), geo.geojson(),
+                                      "participants", territory.meeting_places(ref), height=620)
     h = min(FRAME_W * 620 / IMAGE_PX, 12 * cm)
     rows = [["EPCI", "Population", "Positionnés", "Participants", "Pour 1 000 hab.", "Sorties positives"]]
     rows += [[r["epci"], fmt.number(r["population"]), fmt.number(r["positioned"]),
               fmt.number(r["participants"]), fmt.number(r["per_1000"], 2), fmt.percent(r["positive_exit_rate"])]
-             for r in epcis.iter_rows(named=True)]
-    communes = territory.commune_table(ctx.ds, ref).filter(pl.col("participants") > 0)
+             for r in (dict(zip(epcis.columns, row)) for row in rows_of(epcis, ctx.fig))]
+    communes = all_communes.filter(pl.col("participants") > 0)
     if communes.is_empty():
         return []
-    top = communes.row(0, named=True)
-    reading = (f"{fmt.number(int(communes['participants'].sum()))} participants résident dans "
+    top = dict(zip(communes.columns, rows_of(communes, ctx.fig)[0]))
+    reading = (f"{fmt.number(sum_or_masked(communes['participants'], ctx.fig))} participants résident dans "
                f"{fmt.number(communes.height)} communes de {fmt.number(communes['epci'].n_unique())} intercommunalités ; "
                f"le plus grand nombre à {top['commune']} ({fmt.number(top['participants'])}, soit "
                f"{fmt.number(top['per_1000'], 2)} pour 1 000 habitants).")
@@ -287,9 +290,10 @@ def build_pdf_from_context(ctx: ReportContext, out, progress: Progress | None = 
 
 
 def build_pdf(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, out: str | os.PathLike | io.IOBase,
-              progress: Progress | None = None) -> int:
-    """Build the COPIL pack of the selection into `out`; returns the number of pages."""
+              progress: Progress | None = None, suppress: int | None = None) -> int:
+    """Build the COPIL pack of the selection into `out`; returns the number of pages. With `suppress` (a threshold
+    k), every figure, table and chart of it goes through the statistical confidentiality (analytics.diffusion)."""
     if progress:
         progress(0.0, "Calcul des indicateurs")
-    ctx = build_context(con, period, filters, previous=True)
+    ctx = build_context(con, period, filters, previous=True, suppress=suppress)
     return build_pdf_from_context(ctx, out, progress)

@@ -20,6 +20,8 @@ from analytics.charts import pathways as pathway_charts
 from analytics.charts import profile as profile_charts
 from analytics.charts.base import ACCENT
 from analytics.definitions import DEFINITIONS
+from analytics.diffusion import (align_counts, align_grid, align_pathways, align_positive_rate, align_series, grid_long, rows_of,
+                                 sum_or_masked)
 from analytics.indicators import activity, exits, profile
 from analytics.indicators.caseload import caseload_frame, monthly_flows
 from analytics.reports.common import ReportContext, education_label
@@ -46,8 +48,27 @@ class Section:
 
 
 def counts_frame(mapping: dict) -> pl.DataFrame:
-    return pl.DataFrame({"label": [str(k) for k in mapping], "n": list(mapping.values())},
+    """A {label: count} figure as a frame; a masked count (« < k », analytics.diffusion) is null."""
+    return pl.DataFrame({"label": [str(k) for k in mapping], "n": [None if isinstance(v, str) else v for v in mapping.values()]},
                         schema={"label": pl.String, "n": pl.Int64})
+
+
+def household_frame(ctx: ReportContext) -> pl.DataFrame:
+    """Sex × household, aligned on the suppressed figures when the report applies the statistical confidentiality."""
+    frame = profile.sex_by_household(ctx.ds)
+    f = ctx.fig
+    table = align_grid(frame, "situation_familiale", "sexe", f, row_margins=f["household"], col_margins=f["sex"],
+                       grand_total=f["participants"])
+    return grid_long(table, frame, "situation_familiale", "sexe")
+
+
+def immersion_frame(ctx: ReportContext) -> pl.DataFrame:
+    """Exits by reason with / without an immersion, aligned on the suppressed figures (no-op for raw figures)."""
+    frame, f = exits.exits_by_immersion(ctx.ds), ctx.fig
+    table = align_grid(frame, "motif_sortie", "immersion", f, row_margins=f["exit_reason"], grand_total=f["exits"],
+                       col_margins={exits.WITH_IMMERSION: f["exits_with_immersion"],
+                                    exits.WITHOUT_IMMERSION: f["exits"] - f["exits_with_immersion"]})
+    return grid_long(table, frame, "motif_sortie", "immersion")
 
 
 def counts_table(mapping: dict, head: str, total: int | None, unit: str = "Personnes", labels=str,
@@ -81,7 +102,8 @@ def _month(ctx: ReportContext, key: str) -> str:
 
 def _caseload_fig(ctx):
     previous = caseload_frame(ctx.previous_ds) if ctx.previous_ds is not None else None
-    return caseload_charts.caseload_vs_target(caseload_frame(ctx.ds), previous)
+    frame = align_series(caseload_frame(ctx.ds), "caseload", "month", ctx.fig["monthly_caseload"], ctx.fig)
+    return caseload_charts.caseload_vs_target(frame, previous)
 
 
 def _caseload_table(ctx):
@@ -141,9 +163,9 @@ def _sex_reading(ctx):
 
 
 def _household_reading(ctx):
-    frame = profile.sex_by_household(ctx.ds)
+    frame = household_frame(ctx)
     women_alone = frame.filter((pl.col("sexe") == "Femme") & (pl.col("situation_familiale") == "Seul(e) avec enfant(s)"))
-    n = int(women_alone["n"].sum()) if women_alone.height else 0
+    n = sum_or_masked(women_alone["n"], ctx.fig) if women_alone.height else 0
     return (f"{fmt.number(n)} participants sur {fmt.number(ctx.fig['participants'])} sont des femmes seules avec enfant(s) "
             f"({_share(n, ctx.fig['participants'])}).")
 
@@ -171,10 +193,10 @@ def _exit_reading(ctx):
 
 
 def _positive_rate_table(ctx):
-    frame = exits.positive_rate_by_month(ctx.ds)
+    frame = align_positive_rate(exits.positive_rate_by_month(ctx.ds), ctx.fig)
     rows = [["Mois", "Sorties", "Positives", "Taux"]]
     rows += [[_month(ctx, m), fmt.number(e), fmt.number(p), fmt.percent(r, 0)]
-             for m, e, p, r in frame.select("month", "exits", "positive_exits", "rate").iter_rows()]
+             for m, e, p, r in rows_of(frame.select("month", "exits", "positive_exits", "rate"), ctx.fig)]
     rows.append(["Période", fmt.number(ctx.fig["exits"]), fmt.number(ctx.fig["positive_exits"]),
                  fmt.percent(ctx.fig["positive_exit_rate"])])
     return rows
@@ -218,7 +240,9 @@ def _appointments_reading(ctx):
 
 SECTIONS: list[Section] = [
     Section("monthly_caseload", _caseload_fig, _caseload_table, _caseload_reading, wide=True),
-    Section("monthly_flows", lambda ctx: caseload_charts.flows(monthly_flows(ctx.ds)), _flows_table, _flows_reading),
+    Section("monthly_flows", lambda ctx: caseload_charts.flows(align_counts(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig,
+                                                                           {"entries": ctx.fig["entries"], "exits": ctx.fig["exits"]})),
+            _flows_table, _flows_reading),
     Section("prescriber",
             lambda ctx: profile_charts.breakdown(counts_frame(ctx.fig["prescriber"]), total=ctx.fig["positioned"]),
             lambda ctx: counts_table(ctx.fig["prescriber"], "Prescripteur", ctx.fig["positioned"]), _prescriber_reading),
@@ -232,7 +256,7 @@ SECTIONS: list[Section] = [
             lambda ctx: profile_charts.education_level(counts_frame(ctx.fig["education_level"]), total=ctx.fig["participants"]),
             lambda ctx: counts_table(ctx.fig["education_level"], "Niveau de formation", ctx.fig["participants"], labels=education_label),
             _profile_reading("education_level", "Niveau de formation")),
-    Section("sex_by_household", lambda ctx: profile_charts.sex_by_household(profile.sex_by_household(ctx.ds)),
+    Section("sex_by_household", lambda ctx: profile_charts.sex_by_household(household_frame(ctx)),
             lambda ctx: counts_table(ctx.fig["household"], "Situation familiale", ctx.fig["participants"]), _household_reading),
     Section("primary_barrier",
             lambda ctx: profile_charts.breakdown(counts_frame(ctx.fig["primary_barrier"]), total=ctx.fig["participants"]),
@@ -243,11 +267,13 @@ SECTIONS: list[Section] = [
             lambda ctx: counts_table(ctx.fig["barrier_any"], "Frein (principal ou secondaire)", ctx.fig["participants"],
                                      with_total=False) + [["Participants", fmt.number(ctx.fig["participants"]), ""]],
             _barrier_any_reading),
-    Section("pathway_flows", lambda ctx: pathway_charts.sankey(exits.pathway_flows(ctx.ds)), _exit_table, _exit_reading,
+    Section("pathway_flows", lambda ctx: pathway_charts.sankey(align_pathways(exits.pathway_flows(ctx.ds), ctx.fig)),
+            _exit_table, _exit_reading,
             title="Parcours et motifs de sortie"),
-    Section("positive_rate_by_month", lambda ctx: pathway_charts.positive_rate(exits.positive_rate_by_month(ctx.ds)),
+    Section("positive_rate_by_month",
+            lambda ctx: pathway_charts.positive_rate(align_positive_rate(exits.positive_rate_by_month(ctx.ds), ctx.fig)),
             _positive_rate_table, _exit_reading, wide=True),
-    Section("exits_by_immersion", lambda ctx: pathway_charts.exits_by_immersion(exits.exits_by_immersion(ctx.ds)),
+    Section("exits_by_immersion", lambda ctx: pathway_charts.exits_by_immersion(immersion_frame(ctx)),
             _immersion_table, _immersion_reading, title="Immersions (PMSMP) et sorties"),
     Section("appointments_by_month",
             lambda ctx: activity_charts.appointments_by_month(activity.appointments_by_month(ctx.ds), _months(ctx)),

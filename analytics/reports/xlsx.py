@@ -23,9 +23,10 @@ from analytics import fmt
 from analytics import schema as S
 from analytics.definitions import help_text
 from analytics.indicators import Filters, Period
-from analytics.indicators.exits import exits_by_immersion
+from analytics.diffusion import align_monthly, rows_of
 from analytics.reports.common import (APP_NAME, ReportContext, build_context, education_label, esf_rows, month_title,
                                       monthly_tracking, monthly_tracking_headers)
+from analytics.reports.sections import immersion_frame
 
 HEADER_ROWS = 5  # title, scope, period, filters, data date
 FIRST_TABLE_ROW = HEADER_ROWS + 1
@@ -122,7 +123,9 @@ class _Book:
         self.wb.close()
 
 
-def _share(n: int | None, total: int | None) -> float | None:
+def _share(n: int | None, total: int | None) -> float | str | None:
+    if isinstance(n, str) or isinstance(total, str):  # a masked count (analytics.diffusion): so is its share
+        return fmt.MASKED_RATE
     return None if n is None or not total else n / total
 
 
@@ -157,6 +160,8 @@ def _summary(book: _Book) -> None:
         ws.write_string(i, 0, label, book.f["text"])
         if value is None:
             ws.write_string(i, 1, fmt.MISSING, book.f["missing"])
+        elif isinstance(value, str):  # masked (analytics.diffusion)
+            ws.write_string(i, 1, value if kind != "pct" else fmt.MASKED_RATE, book.f["missing"])
         else:
             ws.write_number(i, 1, value, book.f[kind])
     row += len(rows) + 2
@@ -237,11 +242,11 @@ def _immersions(book: _Book) -> None:
         ["Immersions commencées sur la période", imm["count"], ""],
         ["Immersions ayant débouché sur un contrat", imm["led_to_contract"], _share(imm["led_to_contract"], imm["count"])],
     ], ["text", "int", "pct"], note=help_text("exits_with_immersion") + " " + help_text("immersions"))
-    by_reason = exits_by_immersion(book.ctx.ds)
+    by_reason = immersion_frame(book.ctx)  # aligned on the suppressed figures when the workbook is suppressed
     if by_reason.height:
         wide = by_reason.pivot("immersion", index="motif_sortie", values="n")
         cols = [c for c in wide.columns if c != "motif_sortie"]
-        book.table(ws, row, ["Motif de sortie"] + cols, [list(r) for r in wide.select("motif_sortie", *cols).iter_rows()],
+        book.table(ws, row, ["Motif de sortie"] + cols, [list(r) for r in rows_of(wide.select("motif_sortie", *cols), book.ctx.fig)],
                    ["text"] + ["int"] * len(cols), note=help_text("exits_by_immersion"),
                    section="Sorties avec ou sans immersion, par motif")
 
@@ -259,11 +264,12 @@ def _caseload(book: _Book) -> None:
 
 def _monthly(book: _Book) -> None:
     ctx, f = book.ctx, book.ctx.fig
-    frame = monthly_tracking(ctx.ds)
+    raw = monthly_tracking(ctx.ds)
+    frame, published = align_monthly(raw, f)  # as published when the workbook is suppressed; unchanged otherwise
     headers = monthly_tracking_headers(frame)
     ws = book.sheet(SHEETS["monthly"], "tableau de suivi mensuel", [18] + [13] * (frame.width - 1))
-    rows = [[month_title(r[0])] + list(r[1:]) for r in frame.iter_rows()]
-    sums = {col: int(frame[col].sum()) for col in ("held", "missed", "excused", "unexcused")}
+    rows = [[month_title(r[0])] + list(r[1:]) for r in rows_of(frame, f)]
+    sums = {col: published.get(col, int(raw[col].sum())) for col in ("held", "missed", "excused", "unexcused")}
     total = []
     for col in frame.columns:
         if col == "month":
@@ -330,6 +336,8 @@ def build_xlsx_from_context(ctx: ReportContext, out) -> list[str]:
     return book.names
 
 
-def build_xlsx(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, out: str | os.PathLike | io.IOBase) -> list[str]:
-    """Build the « Bilan quantitatif » workbook of the selection into `out` (path or binary file); returns the sheet names."""
-    return build_xlsx_from_context(build_context(con, period, filters), out)
+def build_xlsx(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, out: str | os.PathLike | io.IOBase,
+               suppress: int | None = None) -> list[str]:
+    """Build the « Bilan quantitatif » workbook of the selection into `out` (path or binary file); returns the sheet names.
+    With `suppress` (a threshold k), the statistical confidentiality of analytics.diffusion applies to every cell."""
+    return build_xlsx_from_context(build_context(con, period, filters, suppress=suppress), out)
