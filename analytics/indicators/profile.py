@@ -51,8 +51,9 @@ def primary_barrier(ds: Dataset) -> dict:
 def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
     """One row per (person, barrier) held as primary or secondary, each barrier once per person."""
     return (df.select("id_participant", "action", "territoire",
-                      pl.concat_list(c("frein_principal"), c("freins_secondaires").str.split("|").fill_null([])).alias("barrier"))
-            .explode("barrier").drop_nulls("barrier").unique())
+                      pl.concat_list(c("frein_principal"), c("freins_secondaires").str.split("|").fill_null([]))
+                      .list.unique().alias("barrier"))
+            .explode("barrier").drop_nulls("barrier"))
 
 
 def barrier_any(ds: Dataset) -> dict:
