@@ -28,9 +28,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from typing import TYPE_CHECKING
+
 from analytics import geo
 from analytics import schema as S
-from analytics.extract import Extract
+
+if TYPE_CHECKING:  # reading the store must not import the extract validator (pandera, pandas: ~0.6 s)
+    from analytics.extract import Extract
 
 DEFAULT_DB = Path("data/coaching.duckdb")
 KEY = ["action", "territoire", "id_participant"]

@@ -123,7 +123,8 @@ def _restrict(filters: Filters) -> Filters:
     return auth.restrict(filters)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+# Person-level datasets weigh up to ~85 MB for a year at 1 million persons: keep a few (figures are cached apart).
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _dataset(path: str, version: str, period: Period, filters: Filters) -> Dataset:
     return indicators.dataset(_connection(path, version), period, filters)
 

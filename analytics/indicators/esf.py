@@ -44,14 +44,30 @@ ESF_INDICATORS: dict[str, tuple[Callable[[Dataset], pl.DataFrame], str | None, p
 }
 
 
+def _tally(ds: Dataset, codes: list[str]) -> dict:
+    """The indicators of `codes` (one population) counted by sex in one pass over that population."""
+    population = ESF_INDICATORS[codes[0]][0](ds)
+    by_sex = population.group_by("sexe").agg([ESF_INDICATORS[code][2].fill_null(False).sum().alias(code) for code in codes])
+    rows = {row["sexe"]: row for row in by_sex.iter_rows(named=True)}
+    return {code: {"total": int(sum(r[code] for r in rows.values())), **{s: int(rows.get(s, {}).get(code, 0)) for s in S.SEX}}
+            for code in codes}
+
+
+def _collected(ds: Dataset, code: str) -> bool:
+    needed = ESF_INDICATORS[code][1]
+    return needed is None or needed in ds.collected.get("participants", set())
+
+
 def esf_indicator(ds: Dataset, code: str) -> dict | None:
-    population, needed, selection, _ = ESF_INDICATORS[code]
-    if needed is not None and needed not in ds.collected.get("participants", set()):
-        return None
-    by_sex = population(ds).filter(selection.fill_null(False)).group_by("sexe").len()
-    found = dict(zip(by_sex["sexe"].to_list(), by_sex["len"].to_list()))
-    return {"total": int(sum(found.values())), **{s: int(found.get(s, 0)) for s in S.SEX}}
+    """One indicator: {"total", "Femme", "Homme"}, or None when its column was never collected."""
+    return _tally(ds, [code])[code] if _collected(ds, code) else None
 
 
 def esf(ds: Dataset) -> dict:
-    return {code: esf_indicator(ds, code) for code in ESF_INDICATORS}
+    """The whole block; the indicators of each population are counted together."""
+    out: dict[str, dict | None] = {code: None for code in ESF_INDICATORS}
+    for population in (entries, exits):
+        codes = [code for code, spec in ESF_INDICATORS.items() if spec[0] is population and _collected(ds, code)]
+        if codes:
+            out.update(_tally(ds, codes))
+    return out
