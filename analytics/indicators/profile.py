@@ -56,8 +56,16 @@ def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
             .explode("barrier").drop_nulls("barrier"))
 
 
+def has_barrier(barrier: str) -> pl.Expr:
+    """The person holds `barrier` as primary or secondary (labels of the closed list never contain one another)."""
+    return (c("frein_principal") == barrier) | c("freins_secondaires").str.contains(barrier, literal=True).fill_null(False)
+
+
 def barrier_any(ds: Dataset) -> dict:
-    return counts(barriers_long(participants(ds)), "barrier", S.BARRIERS)
+    """Persons per barrier, primary or secondary, in one pass (a person counts once per barrier)."""
+    row = participants(ds).select([has_barrier(b).sum().alias(b) for b in S.BARRIERS]).row(0, named=True) \
+        if participants(ds).height else {}
+    return {b: int(row[b]) for b in S.BARRIERS if row.get(b)}
 
 
 def commune(ds: Dataset) -> dict:
