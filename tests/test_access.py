@@ -344,3 +344,47 @@ def test_partner_reports_are_suppressed(accounts):
     at = login("par", page="pages/rapports.py")
     toggle = at.toggle(key="rapports_secret")
     assert toggle.value is True and toggle.disabled
+
+
+# ---------------------------------------------------------------- the same page does not give a masked figure back
+
+
+def test_parcours_sankey_and_tables_agree_in_diffusion_mode(app):
+    """The Sankey drawn from the dataset shows no link whose figure is masked in the tables beside it (positive
+    exits = Emploi + Formation would otherwise give a masked reason back by difference)."""
+    from analytics import diffusion as D
+
+    at = app("pages/parcours.py", diffusion="true")
+    tables = [f.value for f in at.dataframe]
+    reasons = next(t for t in tables if "Motif de sortie" in t.columns)
+    masked = {r for r, v in zip(reasons["Motif de sortie"], reasons["Sorties"]) if v == "< 11"}
+    assert masked
+    sankey = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("parcours_sankey"))
+    trace = sankey["data"][0]
+    labels = [re.sub(r" \(.*\)$", "", label) for label in trace["node"]["label"]]
+    shown = {labels[t] for s, t, v in zip(trace["link"]["source"], trace["link"]["target"], trace["link"]["value"])
+             if v and labels[s] == "Participants"}
+    assert not shown & masked, shown & masked
+    assert D.DEFAULT_K == K
+
+
+def test_profils_grid_keeps_its_margins_protected(app):
+    """Sex × household as published next to the sex and household tables: no row or column of the grid (its
+    margins being those tables' figures) holds a single unknown."""
+    at = app("pages/profils.py", diffusion="true", commune="Doullens")
+    frames = {tuple(f.value.columns): f.value for f in at.dataframe}
+    grid = next(v for k, v in frames.items() if "Situation familiale" in k and "Femme" in k)
+    cells = {(r, c): grid[c][i] for i, r in enumerate(grid["Situation familiale"]) for c in ("Femme", "Homme")}
+    masked = {key for key, v in cells.items() if v == "< 11"}
+    rows = {r for r, _ in cells}
+    household = next(v for k, v in frames.items() if k[0] == "Situation familiale" and "Part" in k)
+    sex = next(v for k, v in frames.items() if k[0] == "Sexe")
+    row_margin = dict(zip(household["Situation familiale"], household["Personnes"]))
+    col_margin = dict(zip(sex["Sexe"], sex["Personnes"]))
+    for r in rows:  # each household: its two cells and its margin (the household table)
+        unknowns = [c for c in ("Femme", "Homme") if (r, c) in masked] + (["margin"] if row_margin.get(r, "0") == "< 11" else [])
+        assert len(unknowns) != 1, (r, unknowns)
+    for c in ("Femme", "Homme"):  # each sex: its cells and its margin (the sex table)
+        unknowns = [r for r in rows if (r, c) in masked] + (["margin"] if col_margin.get(c, "0") == "< 11" else [])
+        assert len(unknowns) != 1, (c, unknowns)
+    assert masked  # Doullens (19 participants) has small cells to protect
