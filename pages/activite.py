@@ -27,11 +27,11 @@ else:
     ui.kpi(row1[2], "appointments", fmt.percent(appointments["attendance_rate"]), title="Taux de présence")
     median = delay["median"]
     ui.kpi(row1[3], "first_appointment_delay_days", "–" if median is None else f"{fmt.number(median, 1 if median % 1 else 0)} j",
-           title="Délai médian jusqu'au 1er RDV")
+           title="Délai médian 1er RDV")
     row2 = st.columns(4)
     ui.kpi(row2[0], "first_appointment_delay_days", fmt.percent(delay["within_7_days_rate"]), title="1ers RDV dans les 7 jours")
     ui.kpi(row2[1], "immersions", fmt.number(immersions["count"]), title="Immersions (PMSMP)")
-    ui.kpi(row2[2], "immersions", fmt.number(immersions["led_to_contract"]), title="Immersions ayant débouché sur un contrat")
+    ui.kpi(row2[2], "immersions", fmt.number(immersions["led_to_contract"]), title="Immersions → contrat")
 
     months = [m for m, _, _ in sel.period.months()]
     ui.chart(appointments_chart(appointments_by_month(ds), months), "activite_appointments", definition="appointments_by_month",

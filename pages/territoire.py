@@ -73,7 +73,7 @@ else:
     k[1].metric("Intercommunalités (EPCI)", fmt.number(epcis.filter(pl.col("participants") > 0).height), border=True,
                 help=territory.DEFINITIONS["epci"][1])
     k[2].metric("Participants", fmt.number(fig["participants"]), border=True, help=territory.DEFINITIONS["participants"][1])
-    k[3].metric("Pour 1 000 habitants des EPCI", fmt.number(fig["participants"] * 1000 / population, 2) if population else "—",
+    k[3].metric("Pour 1 000 hab. (EPCI)", fmt.number(fig["participants"] * 1000 / population, 2) if population else "—",
                 border=True, help="Participants de la période / population municipale de toutes les communes des EPCI "
                                   "concernés × 1 000.")
 

@@ -40,7 +40,7 @@ else:
     ui.kpi(row2[1], "first_appointment_delay_days",
            "–" if delay["median"] is None else f"{fmt.number(delay['median'], 1 if delay['median'] % 1 else 0)} j",
            delta("first_appointment_delay_days", "median", decimals=1, suffix=" j"), delta_color="inverse",
-           title="Délai médian jusqu'au 1er RDV")
+           title="Délai médian 1er RDV")
     ui.kpi(row2[2], "appointments", fmt.percent(fig["appointments"]["attendance_rate"]),
            delta("appointments", "attendance_rate", scale=100, decimals=1, suffix=" pts"), title="Taux de présence")
     ui.kpi(row2[3], "active_at_end", fmt.number(fig["active_at_end"]), delta("active_at_end"))

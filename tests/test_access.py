@@ -150,7 +150,7 @@ def test_diffusion_mode_kpis_are_the_suppressed_figures(app, sample_db):
         con.close()
     at = app("pages/activite.py", diffusion="true")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Immersions ayant débouché sur un contrat"] == "< 11" == fig["immersions"]["led_to_contract"]
+    assert metrics["Immersions → contrat"] == "< 11" == fig["immersions"]["led_to_contract"]
     assert metrics["Immersions (PMSMP)"] == "48"
     home = app(diffusion="true")  # (AppTest keeps the sidebar of the first run only)
     assert home.sidebar.toggle(key="diffusion").value is True
@@ -166,11 +166,11 @@ def test_diffusion_off_by_default_and_toggled_from_the_sidebar(app):
     at = app()
     assert at.sidebar.toggle(key="diffusion").value is False
     at.switch_page("pages/activite.py").run()
-    assert {m.label: m.value for m in at.metric}["Immersions ayant débouché sur un contrat"] == "2"
+    assert {m.label: m.value for m in at.metric}["Immersions → contrat"] == "2"
     at = app()
     at.sidebar.toggle(key="diffusion").set_value(True).run()
     at.switch_page("pages/activite.py").run()
-    assert {m.label: m.value for m in at.metric}["Immersions ayant débouché sur un contrat"] == "< 11"
+    assert {m.label: m.value for m in at.metric}["Immersions → contrat"] == "< 11"
 
 
 # ---------------------------------------------------------------- roles, on a synthetic store with several territories

@@ -238,10 +238,10 @@ def activity_expected(fig: dict) -> dict[str, str]:
         "Rendez-vous planifiés": fmt.number(a["planned"]),
         "Rendez-vous honorés": fmt.number(a["attended"]),
         "Taux de présence": fmt.percent(a["attendance_rate"]),
-        "Délai médian jusqu'au 1er RDV": "–" if med is None else f"{fmt.number(med, 1 if med % 1 else 0)} j",
+        "Délai médian 1er RDV": "–" if med is None else f"{fmt.number(med, 1 if med % 1 else 0)} j",
         "1ers RDV dans les 7 jours": fmt.percent(d_["within_7_days_rate"]),
         "Immersions (PMSMP)": fmt.number(i["count"]),
-        "Immersions ayant débouché sur un contrat": fmt.number(i["led_to_contract"]),
+        "Immersions → contrat": fmt.number(i["led_to_contract"]),
     }
 
 
@@ -267,6 +267,6 @@ def test_activite_page_on_the_2023_sample_values(app):
     at = app("pages/activite.py")
     m = metrics(at)
     assert m["Rendez-vous planifiés"] == fmt.number(1579) and m["Taux de présence"] == fmt.percent(0.8284)
-    assert m["Délai médian jusqu'au 1er RDV"] == "6 j" and m["1ers RDV dans les 7 jours"] == fmt.percent(0.7523)
+    assert m["Délai médian 1er RDV"] == "6 j" and m["1ers RDV dans les 7 jours"] == fmt.percent(0.7523)
     delays = charts(at)[1]["data"][0]
     assert delays["x"] == DELAY_BUCKETS and delays["y"] == [82, 12, 14, 1]

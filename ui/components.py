@@ -28,7 +28,8 @@ def header(title: str, purpose: str) -> state.Selection:
     sel = state.selection()
     parts = [fmt.period_label(sel.period.start, sel.period.end).capitalize()]
     f = sel.filters
-    for name, values in (("communes", f.commune), ("prescripteurs", f.prescriber), ("territoires", f.territory), ("actions", f.action)):
+    for name, values in (("communes", f.commune), ("prescripteurs", f.prescriber), ("territoires", f.territory), ("actions", f.action),
+                         ("EPCI", f.epci)):
         if values:
             parts.append(f"{name} : {', '.join(values)}")
     st.caption(purpose + "  \n" + " · ".join(parts))
@@ -40,7 +41,9 @@ def header(title: str, purpose: str) -> state.Selection:
 
 def kpi(column, key: str, value: str, delta: str | None = None, delta_color: str = "normal", title: str | None = None) -> None:
     arrow = "auto"
-    if delta and delta.startswith("−"):  # fmt.signed writes a typographic minus; Streamlit only reads "-" as a decrease
+    if delta is not None and not any(ch in "123456789" for ch in delta):  # no change: a neutral badge, no arrow
+        arrow, delta_color = "off", "off"
+    elif delta and delta.startswith("−"):  # fmt.signed writes a typographic minus; Streamlit only reads "-" as a decrease
         arrow, delta_color = "down", {"normal": "red", "inverse": "green"}.get(delta_color, delta_color)
     column.metric(title or label(key), value, delta=delta, delta_color=delta_color, delta_arrow=arrow, help=help_text(key), border=True)
 

