@@ -15,9 +15,9 @@ import duckdb
 import streamlit as st
 
 from analytics import indicators
-from analytics.extract import load_extract
+from analytics.importer import run_import
 from analytics.indicators import Dataset, Filters, Period
-from analytics.store import connect_readonly, db_path, import_extract, query, store_version
+from analytics.store import connect_readonly, db_path, query, store_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
@@ -35,7 +35,7 @@ def ensure_store() -> str | None:
     path = current_db()
     if not path.exists() and SAMPLE_DIR.exists():
         with st.spinner("Première ouverture : construction de la base à partir des données de démonstration…"):
-            import_extract(load_extract(SAMPLE_DIR), path)
+            run_import(SAMPLE_DIR, path)
     return store_version(path)
 
 
