@@ -477,6 +477,9 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
             problems.extend(Problem(raw.label, *issue) for issue in issues)
         typed[name] = t
     _check_references(raws, typed, problems)
+    if "participants" in typed and typed["participants"].height == 0 and not problems:
+        problems.append(Problem(raws["participants"].label, None, None, None,
+                                "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))
     if problems:
         problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
         raise ExtractError(problems, digest, path.name)

@@ -69,4 +69,5 @@ write("unknown_secondary_barrier", ["ligne 2", "freins_secondaires", "frein inco
 write("missing_non_entry_reason", ["ligne 4", "motif_non_entree", "obligatoire"], rows=with_cell(2, "motif_non_entree", ""))
 write("unknown_presence", ["rendez_vous.csv", "ligne 2", "presence", "Excusé?"], rdv=[RDV[0], ["P1", "05/01/2023", "Physique", "Excusé?"], RDV[2]])
 write("bad_boolean", ["immersions.csv", "ligne 2", "debouche_contrat", "peut-être"], imm=[IMM[0], ["P1", "01/03/2023", "10/03/2023", "Commerce", "peut-être"]])
+write("header_only", ["participants.csv", "aucune personne dans l'extrait"], rows=[], rdv=None, imm=None)
 print(len(list(OUT.iterdir())), "cases")
