@@ -108,7 +108,10 @@ def _participants(con: duckdb.DuckDBPyConnection) -> str:
     e.g. opened read-only) the same rows with an empty `epci`."""
     has_epci = query(con, "SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'participants' "
                           "AND column_name = 'epci'")["n"][0]
-    return "participants" if has_epci else "(SELECT *, NULL::VARCHAR AS epci FROM participants)"
+    # `pid` (the row id in this store file) is an integer person key: joins in Polars on it are much
+    # cheaper than on (action, territoire, id_participant)
+    return "(SELECT *, rowid AS pid FROM participants)" if has_epci else \
+        "(SELECT *, NULL::VARCHAR AS epci, rowid AS pid FROM participants)"
 
 
 def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
@@ -118,10 +121,10 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
     span = [period.end, period.start, period.start, period.end, period.start, period.end]
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
-    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)} FROM {source} p WHERE {where} AND {concerned}",
+    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
     immersions = query(con, f"""
-        SELECT i.action, i.territoire, i.id_participant, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
+        SELECT i.action, i.territoire, i.id_participant, p.pid, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
         FROM immersions i JOIN {source} p USING (action, territoire, id_participant)
         WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
     # Appointments follow their person: with person filters, a semi-join on the matching persons;

@@ -29,11 +29,15 @@ def exit_detail(ds: Dataset) -> dict:
 @memoized
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
     """Exits of P (with their exit reason) and their number of immersions started on or before the exit date."""
-    ex = exits(ds).select("action", "territoire", "id_participant", "date_sortie", "motif_sortie")
-    n = (ex.join(ds.immersions, on=["action", "territoire", "id_participant"], how="inner")
+    person = ["action", "territoire", "id_participant"]
+    # a loaded Dataset carries the integer person key `pid`; a hand-built one joins on the three columns
+    key = ["pid"] if "pid" in ds.persons.columns and "pid" in ds.immersions.columns else person
+    ex = exits(ds).select(*dict.fromkeys(person + key), "date_sortie", "motif_sortie")
+    n = (ex.select(*key, "date_sortie").join(ds.immersions.select(*key, "date_debut"), on=key, how="inner")
          .filter(c("date_debut") <= c("date_sortie"))
-         .group_by("action", "territoire", "id_participant").len("n_immersions"))
-    return ex.join(n, on=["action", "territoire", "id_participant"], how="left").with_columns(c("n_immersions").fill_null(0))
+         .group_by(key).len("n_immersions"))
+    return (ex.join(n, on=key, how="left").with_columns(c("n_immersions").fill_null(0))
+            .select(*person, "date_sortie", "motif_sortie", "n_immersions"))
 
 
 def exits_with_immersion(ds: Dataset) -> int:
