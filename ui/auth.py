@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from analytics import audit
 from analytics import auth as rules
@@ -216,7 +217,11 @@ def logout() -> None:
         _audit("logout", user, method=user.source)
     was_oidc = user is not None and user.source == "oidc"
     _clear_session()
-    st.query_params.clear()
+    for key in list(st.query_params.keys()):  # widget-bound keys (filters, diffusion) cannot be removed here
+        try:
+            del st.query_params[key]
+        except StreamlitAPIException:
+            pass
     if was_oidc:
         st.logout()
     st.rerun()

@@ -356,3 +356,7 @@ def fresh_dash(page, sample_db) -> Dash:
     """A `Dash` on an app server of its own, started for this test and never opened before."""
     with serve(sample_db, "streamlit-fresh") as url:
         yield Dash(page, url)
+
+
+# test modules of this folder import `Dash` and `serve` as `from coaching_browser_helpers import ...`
+sys.modules.setdefault("coaching_browser_helpers", sys.modules[__name__])
