@@ -123,8 +123,9 @@ def _restrict(filters: Filters) -> Filters:
     return auth.restrict(filters)
 
 
-# Person-level datasets weigh up to ~85 MB for a year at 1 million persons: keep a few (figures are cached apart).
-@st.cache_resource(max_entries=8, show_spinner=False)
+# Person-level datasets weigh up to ~85 MB for a year at 1 million persons: keep a few (figures are cached apart;
+# bench/RESULTS.md measured a 2 GB peak with 8).
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _dataset(path: str, version: str, period: Period, filters: Filters) -> Dataset:
     return indicators.dataset(_connection(path, version), period, filters)
 
