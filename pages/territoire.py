@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import fmt, geo
 from analytics.charts import territory as charts
-from analytics.diffusion import align_map, align_territory
+from analytics.diffusion import align_map, align_territory, is_masked
 from analytics.indicators import territory
 from ui import components as ui
 from ui import state
@@ -66,14 +66,16 @@ else:
     shown_communes, shown_epcis = align_territory(communes, epcis, fig)
     frame = align_map(frame, shown_communes, fig)
 
-    population = int(epcis["population"].sum() or 0)
+    summary = territory.territory_summary(communes, epcis)
     k = st.columns(4)
-    k[0].metric("Communes de résidence", fmt.number(communes.filter(pl.col("participants") > 0).height), border=True,
+    k[0].metric("Communes de résidence", fmt.number(summary["communes"]), border=True,
                 help="Communes où habite au moins un participant de la période.")
-    k[1].metric("Intercommunalités (EPCI)", fmt.number(epcis.filter(pl.col("participants") > 0).height), border=True,
+    k[1].metric("Intercommunalités (EPCI)", fmt.number(summary["epcis"]), border=True,
                 help=territory.DEFINITIONS["epci"][1])
     k[2].metric("Participants", fmt.number(fig["participants"]), border=True, help=territory.DEFINITIONS["participants"][1])
-    k[3].metric("Pour 1 000 hab. (EPCI)", fmt.number(fig["participants"] * 1000 / population, 2) if population else "—",
+    # in diffusion mode a masked head count keeps its rate masked too (the population is public)
+    per_1000 = None if is_masked(fig["participants"]) else summary["per_1000"]
+    k[3].metric("Pour 1 000 hab. (EPCI)", fmt.number(per_1000, 2) if per_1000 is not None else "—",
                 border=True, help="Participants de la période / population municipale de toutes les communes des EPCI "
                                   "concernés × 1 000.")
 

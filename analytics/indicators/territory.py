@@ -88,4 +88,16 @@ def meeting_places(communes_ref: pl.DataFrame) -> pl.DataFrame:
             .sort(c("code").replace_strict(order, return_dtype=pl.Int64)))
 
 
-__all__ = ["COLUMNS", "DEFINITIONS", "commune_table", "epci_table", "map_frame", "meeting_places"]
+__all__ = ["COLUMNS", "DEFINITIONS", "commune_table", "epci_table", "map_frame", "meeting_places", "territory_summary"]
+
+
+def territory_summary(communes: pl.DataFrame, epcis: pl.DataFrame) -> dict:
+    """The Territoire page's headline: communes and EPCIs with at least one participant, and participants per
+    1 000 inhabitants of the EPCIs concerned (None without population)."""
+    population = int(epcis["population"].sum() or 0) if epcis.height else 0
+    participants = int(epcis["participants"].sum() or 0) if epcis.height else 0
+    return {
+        "communes": communes.filter(c("participants") > 0).height,
+        "epcis": epcis.filter(c("participants") > 0).height,
+        "per_1000": round(participants * 1000 / population, 2) if population else None,
+    }
