@@ -255,6 +255,8 @@ def with_code(df: pl.DataFrame, departements: tuple[str, ...] | None = None) -> 
 
 def with_epci(df: pl.DataFrame, departements: tuple[str, ...] | None = None) -> pl.DataFrame:
     """`epci` (official EPCI name) completed from the commune where empty."""
+    if "epci" in df.columns and df["epci"].null_count() == 0:  # every row resolved at import: nothing to derive
+        return df
     lk = lookup(departements)
     epci_of = {code: row["epci_nom"] for code, row in lk.by_code.items()}
     known = pl.col("epci") if "epci" in df.columns else pl.lit(None, pl.String)

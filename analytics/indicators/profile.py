@@ -74,7 +74,8 @@ def commune(ds: Dataset) -> dict:
 
 def epci(ds: Dataset) -> dict:
     """Participants by EPCI (official name); rows stored before the EPCI was derived at import get it from their commune."""
-    return counts(geo.with_epci(participants(ds)), "epci")
+    people = participants(ds)
+    return counts(geo.with_epci(people.select([c for c in ("commune", "code_insee", "epci") if c in people.columns])), "epci")
 
 
 def sex_by_household(ds: Dataset) -> pl.DataFrame:
