@@ -13,7 +13,7 @@ c = pl.col
 def first_appointment_delays(ds: Dataset) -> pl.Series:
     """Days from prescription to first appointment, for first appointments dated in P."""
     p = ds.period
-    df = ds.persons.filter(c("date_premier_rdv").is_between(p.start, p.end))
+    df = ds.persons.select("date_prescription", "date_premier_rdv").filter(c("date_premier_rdv").is_between(p.start, p.end))
     return (df["date_premier_rdv"] - df["date_prescription"]).dt.total_days()
 
 

@@ -21,7 +21,7 @@ def exit_reason(ds: Dataset) -> dict:
 
 
 def exit_detail(ds: Dataset) -> dict:
-    df = exits(ds).with_columns(c("detail_sortie").fill_null(NOT_FILLED))
+    df = exits(ds).select("motif_sortie", c("detail_sortie").fill_null(NOT_FILLED))
     return {motif: counts(df.filter(c("motif_sortie") == motif), "detail_sortie", S.EXIT_DETAILS[motif] + [NOT_FILLED])
             for motif in S.EXIT_DETAILS}
 
@@ -53,7 +53,7 @@ def post_exit_follow_up_rate(ds: Dataset) -> float | None:
     if "date_suivi_post_sortie" not in ds.collected.get("participants", set()):
         return None
     ex = exits(ds)
-    return rate(ex.filter(c("date_suivi_post_sortie").is_not_null()).height, ex.height)
+    return rate(int(ex["date_suivi_post_sortie"].is_not_null().sum()), ex.height)
 
 
 def pathway_flows(ds: Dataset) -> pl.DataFrame:
