@@ -7,6 +7,8 @@ compute_indicators, to check that the SQL pushdown of the period and filters giv
 
 from __future__ import annotations
 
+import contextlib
+
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -172,9 +174,9 @@ def _csv_rows(ex: dict) -> tuple[list[dict], list[dict], list[dict]]:
     return people, rdv, imm
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(extracts(), periods)
-def test_duckdb_pushdown_matches_in_memory(ex, period):
+@contextlib.contextmanager
+def _imported(ex):
+    """The extract written as CSV, imported into a fresh store, opened read-only."""
     people, rdv, imm = _csv_rows(ex)
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_extract(Path(tmp) / "extract", people, rdv, imm)
@@ -182,19 +184,26 @@ def test_duckdb_pushdown_matches_in_memory(ex, period):
         import_extract(load_extract(folder), db)
         con = connect_readonly(db)
         try:
-            got = compute_indicators(con, period)
-            assert set(FIGURES) <= set(got)
-            assert {k: got[k] for k in FIGURES} == compute(dataset(ex, period))
-            commune = ex["communes"][0]
-            got = compute_indicators(con, period, Filters(commune=(commune,)))
-            assert {k: got[k] for k in FIGURES} == compute(dataset(ex, period, Filters(commune=(commune,)),
-                                                                   lambda p: p["commune"] == commune))
-            territory = Filters(territory=("Santerre",), prescriber=("Pôle emploi", "Conseil départemental"))
-            got = compute_indicators(con, period, territory)
-            assert {k: got[k] for k in FIGURES} == compute(dataset(
-                ex, period, territory, lambda p: p["territoire"] == "Santerre" and p["prescripteur"] in territory.prescriber))
+            yield con
         finally:
             con.close()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extracts(), periods)
+def test_duckdb_pushdown_matches_in_memory(ex, period):
+    with _imported(ex) as con:
+        got = compute_indicators(con, period)
+        assert set(FIGURES) <= set(got)
+        assert {k: got[k] for k in FIGURES} == compute(dataset(ex, period))
+        commune = ex["communes"][0]
+        got = compute_indicators(con, period, Filters(commune=(commune,)))
+        assert {k: got[k] for k in FIGURES} == compute(dataset(ex, period, Filters(commune=(commune,)),
+                                                               lambda p: p["commune"] == commune))
+        territory = Filters(territory=("Santerre",), prescriber=("Pôle emploi", "Conseil départemental"))
+        got = compute_indicators(con, period, territory)
+        assert {k: got[k] for k in FIGURES} == compute(dataset(
+            ex, period, territory, lambda p: p["territoire"] == "Santerre" and p["prescripteur"] in territory.prescriber))
 
 
 def test_duckdb_pushdown_matches_in_memory_fixed_example():
@@ -235,14 +244,6 @@ def test_duckdb_pushdown_matches_in_memory_fixed_example():
     assert expected["exits_with_immersion"] == 1  # B
     assert expected["first_appointment_delay_days"] == {"median": 2, "within_7_days_rate": 0.6667}  # C 2, D 10, E 1
     assert expected["appointments"]["planned"] == 2
-    people, rdv, imm = _csv_rows(ex)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = write_extract(Path(tmp) / "extract", people, rdv, imm)
-        db = Path(tmp) / "store.duckdb"
-        import_extract(load_extract(folder), db)
-        con = connect_readonly(db)
-        try:
-            got = compute_indicators(con, Period.year(2023))
-        finally:
-            con.close()
+    with _imported(ex) as con:
+        got = compute_indicators(con, Period.year(2023))
     assert {k: got[k] for k in FIGURES} == expected
