@@ -21,6 +21,7 @@ import codecs
 import csv
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -127,6 +128,21 @@ def _sniff_separator(head: str) -> str:
         return ";" if first.count(";") >= first.count(",") else ","
 
 
+def _duckdb_read(source: Path, sep: str) -> tuple[pl.DataFrame, pl.DataFrame] | str:
+    """All cells as strings, and DuckDB's reject table (line, error_type, csv_line); or the error's first line."""
+    cur = duckdb.connect().cursor()
+    try:
+        rel = cur.read_csv(str(source), sep=sep, header=True, all_varchar=True, store_rejects=True,
+                           ignore_errors=True, auto_detect=True, quotechar='"', null_padding=False)
+        frame = rel.pl()
+        rejects = cur.sql("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").pl()
+        return frame, rejects
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        cur.close()
+
+
 def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | None:
     label = path.name
     with open(path, "rb") as fh:
@@ -137,28 +153,28 @@ def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | Non
     if _looks_binary(head):
         problems.append(Problem(label, None, None, None, "fichier illisible : ce n'est pas un fichier texte CSV"))
         return None
-    encoding = _encoding(path)
-    sep = _sniff_separator(head.removeprefix(b"\xef\xbb\xbf").decode(encoding, errors="ignore"))
-    with tempfile.TemporaryDirectory() as tmp:
-        source = path
-        if encoding != "utf-8":  # DuckDB reads UTF-8 (with or without BOM) only
-            source = Path(tmp) / "extract.csv"
-            _transcode(path, encoding, source)
-        cur = duckdb.connect().cursor()
-        try:
-            rel = cur.read_csv(str(source), sep=sep, header=True, all_varchar=True, store_rejects=True,
-                               ignore_errors=True, auto_detect=True, quotechar='"', null_padding=False)
-            frame = rel.pl()
-            rejects = cur.sql("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").pl()
-        except duckdb.Error as exc:
-            problems.append(Problem(label, None, None, None, f"fichier illisible : {str(exc).splitlines()[0]}"))
-            return None
+    sep = _sniff_separator(head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore"))
+    # DuckDB reads UTF-8 only. Most extracts are UTF-8: read them directly, and check the whole file's
+    # encoding (a second pass over it) only when DuckDB meets bytes that are not UTF-8.
+    read = _duckdb_read(path, sep)
+    if isinstance(read, str) or read[1]["error_type"].cast(pl.String).is_in(["INVALID ENCODING", "INVALID UNICODE"]).any():
+        encoding = _encoding(path)
+        if encoding != "utf-8":
+            sep = _sniff_separator(head.decode(encoding, errors="ignore"))
+            with tempfile.TemporaryDirectory() as tmp:
+                source = Path(tmp) / "extract.csv"
+                _transcode(path, encoding, source)
+                read = _duckdb_read(source, sep)
+    if isinstance(read, str):
+        problems.append(Problem(label, None, None, None, f"fichier illisible : {read}"))
+        return None
+    frame, rejects = read
     reject_lines = sorted(set(rejects["line"].to_list()))
     for row in rejects.unique("line", keep="first").iter_rows(named=True):
         kind = {"MISSING COLUMNS": "ligne tronquée : il manque des colonnes",
                 "TOO MANY COLUMNS": "ligne avec trop de colonnes",
                 "UNQUOTED VALUE": "guillemets mal fermés",
-                "INVALID UNICODE": "caractères illisibles"}.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
+                "INVALID UNICODE": "caractères illisibles", "INVALID ENCODING": "caractères illisibles"}.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
         problems.append(Problem(label, int(row["line"]), None, (row["csv_line"] or "")[:80], kind))
     # File line of each kept row: header is line 1, then skip the rejected lines.
     lines, line, ri = [], 1, 0
@@ -239,7 +255,9 @@ def content_hash(files: list[Path]) -> str:
     h = hashlib.sha256()
     for p in sorted(files, key=lambda p: p.name):
         h.update(p.name.encode())
-        h.update(p.read_bytes())
+        with open(p, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -283,49 +301,52 @@ def _parse_dates(expr: pl.Expr) -> pl.Expr:
                        + [expr.str.strptime(pl.Date, DATE_FORMATS[5], strict=False, exact=True)])
 
 
-def _on_distinct(series: pl.Series, convert: pl.Expr, dtype: pl.DataType) -> pl.Series:
-    """Apply `convert` (an expression on `pl.col("v")`) to the distinct values only, then map back:
-    a column of millions of rows holds a few hundred distinct dates or labels."""
+def _on_distinct(series: pl.Series, convert: pl.Expr, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """Trim the cells, turn blanks into nulls and apply `convert` (an expression on `pl.col("v")`), on the
+    distinct raw values only, then map back: a column of millions of rows holds a few hundred distinct dates or
+    labels. Returns the typed column and the distinct raw values that are filled but could not be converted."""
     distinct = series.drop_nulls().unique()
-    mapped = pl.DataFrame({"v": distinct}).select(convert.alias("out"))["out"]
-    return series.replace_strict(distinct, mapped, default=None, return_dtype=dtype).alias(series.name)
+    values = pl.DataFrame({"raw": distinct}).with_columns(pl.col("raw").str.strip_chars().replace("", None).alias("v"))
+    values = values.with_columns(convert.alias("out"))
+    typed = series.replace_strict(values["raw"], values["out"], default=None, return_dtype=dtype).alias(series.name)
+    return typed, values.filter(pl.col("v").is_not_null() & pl.col("out").is_null())["raw"]
 
 
 def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.DataFrame:
-    """Typed canonical frame; values that cannot be read are reported and left null."""
+    """Typed canonical frame; values that cannot be read are reported and left null. Cells are trimmed and
+    blanks are nulls."""
     table = raw.table
-    present = [c for c in table.columns if c.name in frame.columns]
-    frame = pl.DataFrame([raw.lines]).with_columns(
-        [frame.get_column(c.name).str.strip_chars().replace("", None) for c in present])
     v = pl.col("v")
-    exprs, checks = [], []
-    for c in present:
-        col = frame.get_column(c.name)
+    typed = {}
+    for c in table.columns:
+        if c.name not in frame.columns:
+            continue
+        col, message = frame.get_column(c.name), None
         if c.kind == "date":
-            exprs.append(_on_distinct(col, _parse_dates(v), pl.Date))
-            checks.append((c.name, "date illisible : attendu JJ/MM/AAAA ou AAAA-MM-JJ"))
+            convert, dtype, message = _parse_dates(v), pl.Date, "date illisible : attendu JJ/MM/AAAA ou AAAA-MM-JJ"
         elif c.kind == "int":
-            exprs.append(_on_distinct(col, v.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False), pl.Int64))
-            checks.append((c.name, "nombre entier attendu"))
+            convert, dtype, message = v.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False), pl.Int64, "nombre entier attendu"
         elif c.kind == "bool":
-            exprs.append(_on_distinct(col, S.norm_key_expr(v).replace_strict(S.BOOL_VALUES, default=None, return_dtype=pl.Boolean), pl.Boolean))
-            checks.append((c.name, "valeur oui/non attendue (oui, non, 1, 0, vrai, faux)"))
+            convert, dtype = S.norm_key_expr(v).replace_strict(S.BOOL_VALUES, default=None, return_dtype=pl.Boolean), pl.Boolean
+            message = "valeur oui/non attendue (oui, non, 1, 0, vrai, faux)"
         elif c.kind == "enum":
             lookup = S.value_lookup(c.name, c.values or [])
             # unknown values stay as typed so that pandera reports them with the accepted list
-            exprs.append(_on_distinct(col, pl.coalesce(S.norm_key_expr(v).replace_strict(lookup, default=None, return_dtype=pl.String), v), pl.String))
+            convert, dtype = pl.coalesce(S.norm_key_expr(v).replace_strict(lookup, default=None, return_dtype=pl.String), v), pl.String
         elif c.kind == "list":
             lookup = S.value_lookup(c.name, c.values or [])
-            exprs.append(_on_distinct(col, v.str.split("|").list.eval(
+            convert, dtype = v.str.split("|").list.eval(
                 pl.coalesce(S.norm_key_expr(pl.element()).replace_strict(lookup, default=None, return_dtype=pl.String),
-                            pl.element().str.strip_chars())).list.join("|"), pl.String))
-        else:
-            exprs.append(col)
-    typed = frame.with_columns(exprs)
-    for name, message in checks:
-        bad = frame.filter(pl.col(name).is_not_null() & typed[name].is_null())
-        for row in bad.select(name, "__line").iter_rows():
-            problems.append(Problem(raw.label, row[1], name, row[0], message))
+                            pl.element().str.strip_chars())).list.join("|"), pl.String
+        else:  # free text and identifiers: millions of distinct values, trimmed in one vectorised pass
+            typed[c.name] = col.str.strip_chars().replace("", None)
+            continue
+        typed[c.name], unreadable = _on_distinct(col, convert, dtype)
+        if message and unreadable.len():
+            bad = pl.DataFrame([raw.lines, col]).filter(col.is_in(unreadable.implode()))
+            for line, value in bad.iter_rows():
+                problems.append(Problem(raw.label, line, c.name, value.strip(), message))
+    typed = pl.DataFrame([raw.lines, *typed.values()])
     if "freins_secondaires" in typed.columns:
         accepted = set(S.BARRIERS)
         typed = typed.with_columns(pl.col("freins_secondaires").str.split("|"))
@@ -459,7 +480,12 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
     path = Path(path)
     problems: list[Problem] = []
     raws_list, files = _locate(path, problems)
-    digest = content_hash(files) if files and all(f.is_file() for f in files) else None
+    # the hash reads every file once more: in a thread, while the tables are checked (hashlib releases the GIL)
+    hashing = None
+    if files and all(f.is_file() for f in files):
+        pool = ThreadPoolExecutor(1)
+        hashing = pool.submit(content_hash, files)
+        pool.shutdown(wait=False)  # the submitted hash still runs to its end
     raws = {r.table.name: r for r in raws_list}
     dropped: list[str] = []
     ignored: list[str] = []
@@ -480,6 +506,7 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
     if "participants" in typed and typed["participants"].height == 0 and not problems:
         problems.append(Problem(raws["participants"].label, None, None, None,
                                 "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))
+    digest = hashing.result() if hashing else None
     if problems:
         problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
         raise ExtractError(problems, digest, path.name)

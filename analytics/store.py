@@ -199,16 +199,17 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
         n_new, n_updated, new_entries, new_exits = stats
         run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
         run(con, f"INSERT INTO participants ({cols}, import_id) SELECT {cols}, {import_id} FROM new_people")
-        scope = people.select("id_participant", "action", "territoire")
         for name in ("rendez_vous", "immersions"):
             if name not in extract.tables:
                 continue
-            df = extract.tables[name].join(scope, on="id_participant", how="inner")
-            con.register(f"new_{name}", df.to_arrow())
+            con.register(f"new_{name}", extract.tables[name].to_arrow())
             run(con, f"DELETE FROM {name} o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
-            tcols = ", ".join(["action", "territoire"] + S.TABLES[name].names)
+            names = S.TABLES[name].names
             order = "date" if name == "rendez_vous" else "date_debut"  # date order: range scans skip row groups
-            run(con, f"INSERT INTO {name} ({tcols}) SELECT {tcols} FROM new_{name} ORDER BY {order}")
+            # each row takes its person's action and territory (ids are unique in an extract, and all known: checked)
+            run(con, f"""INSERT INTO {name} (action, territoire, {', '.join(names)})
+                         SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}
+                         FROM new_{name} t JOIN new_people n USING (id_participant) ORDER BY t.{order}""")
         counts = extract.counts
         run(
             con, "INSERT INTO imports VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
