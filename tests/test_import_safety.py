@@ -218,3 +218,22 @@ def test_malformed_extracts_never_crash_and_never_change_the_store(fuzz_db, tmp_
     shutil.copyfile(fuzz_db, db)
     import_extract(extract, db)
     assert table_counts(db)["participants"] >= 184
+
+
+def test_appointments_and_immersions_take_their_persons_action_and_territory(tmp_path):
+    """An extract holding several actions and territories: every appointment and immersion is stored under its
+    own person's (action, territoire), none is lost or duplicated."""
+    frames = synthetic_extract(400, seed=7)
+    people = frames["participants"]
+    assert people.select("action", "territoire").n_unique() > 1  # the case under test
+    write_extract(frames, tmp_path / "x")
+    db = tmp_path / "s.duckdb"
+    run_import(tmp_path / "x", db)
+    con = connect_readonly(db)
+    expected = {}
+    for row in people.select("id_participant", "action", "territoire").iter_rows():
+        expected[row[0]] = (row[1], row[2])
+    for table, n in (("rendez_vous", frames["rendez_vous"].height), ("immersions", frames["immersions"].height)):
+        stored = query(con, f"SELECT id_participant, action, territoire FROM {table}")
+        assert stored.height == n
+        assert all(expected[i] == (a, t) for i, a, t in stored.iter_rows())
