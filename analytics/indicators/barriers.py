@@ -7,12 +7,11 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset
+from analytics.indicators.base import Dataset, person_key
 from analytics.indicators.populations import active_at_end, exits, participants, positive_exits
 from analytics.indicators.profile import barriers_long
 
 c = pl.col
-KEYS = ["action", "territoire", "id_participant"]
 POSITIVE, OTHER_EXIT, ONGOING = "Sortie positive", "Autre sortie", "En parcours"
 OUTCOMES = [POSITIVE, OTHER_EXIT, ONGOING]
 
@@ -26,9 +25,11 @@ def _ordered(values: list[str]) -> list[str]:
 def barrier_cooccurrence(ds: Dataset) -> pl.DataFrame:
     """barrier, with_barrier, n: participants having both barriers (primary or secondary), for every pair of
     the barriers found (zeros included); the diagonal (barrier = with_barrier) is `barrier_any`."""
-    long = barriers_long(participants(ds)).select(*KEYS, "barrier")
+    people = participants(ds)
+    key = person_key(people)
+    long = barriers_long(people).select(*key, "barrier")
     found = _ordered(long["barrier"].unique().to_list())
-    pairs = (long.join(long.rename({"barrier": "with_barrier"}), on=KEYS)
+    pairs = (long.join(long.rename({"barrier": "with_barrier"}), on=key)
              .group_by("barrier", "with_barrier").len("n"))
     grid = pl.DataFrame({"barrier": found}, schema={"barrier": pl.String}).join(
         pl.DataFrame({"with_barrier": found}, schema={"with_barrier": pl.String}), how="cross", maintain_order="left_right")
@@ -41,9 +42,10 @@ def barrier_by_outcome(ds: Dataset) -> pl.DataFrame:
     exit, other exit, still in the action at the end (every pair, zeros included). Each row of barriers sums
     to `primary_barrier`, the whole frame to `participants`."""
     positive = positive_exits(ds)
+    key = person_key(positive)
     tagged = pl.concat([
         positive.select("frein_principal", pl.lit(POSITIVE).alias("outcome")),
-        exits(ds).join(positive.select(KEYS), on=KEYS, how="anti").select("frein_principal", pl.lit(OTHER_EXIT).alias("outcome")),
+        exits(ds).join(positive.select(key), on=key, how="anti").select("frein_principal", pl.lit(OTHER_EXIT).alias("outcome")),
         active_at_end(ds).select("frein_principal", pl.lit(ONGOING).alias("outcome")),
     ])
     barriers = _ordered(participants(ds)["frein_principal"].drop_nulls().unique().to_list())

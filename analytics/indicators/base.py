@@ -100,7 +100,16 @@ class Dataset:
     caseload_target: int | None = None
 
 
-PERSON_COLUMNS = S.PARTICIPANTS.names + ["epci"]  # epci: derived at import (analytics.geo)
+PERSON_KEY = ["action", "territoire", "id_participant"]
+# The columns the figures and the pages read: a loaded Dataset identifies its persons by the integer `pid` (the row
+# id in the store file) instead of the three key strings, and leaves out the columns no figure uses.
+PERSON_COLUMNS = [c for c in S.PARTICIPANTS.names
+                  if c not in PERSON_KEY + ["date_fin_prevue", "situation_post_sortie"]] + ["epci"]  # epci: derived at import
+
+
+def person_key(df: pl.DataFrame) -> list[str]:
+    """The columns identifying a person in `df`: `pid` in a loaded Dataset, the contract's key in a hand-built one."""
+    return ["pid"] if "pid" in df.columns else PERSON_KEY
 
 
 def _participants(con: duckdb.DuckDBPyConnection) -> str:
@@ -123,10 +132,18 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
     persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
+    # the immersions the figures read: those begun in P, and those begun before P by the persons leaving in P (two
+    # disjoint joins, each on a narrow side: much cheaper than one join filtered afterwards)
+    keys = "action, territoire, id_participant"
     immersions = query(con, f"""
-        SELECT i.action, i.territoire, i.id_participant, p.pid, i.date_debut, i.date_fin, i.secteur, i.debouche_contrat
-        FROM immersions i JOIN {source} p USING (action, territoire, id_participant)
-        WHERE {where} AND ({concerned} OR i.date_debut BETWEEN ? AND ?)""", params + span + [period.start, period.end])
+        SELECT p.pid, i.date_debut, i.secteur, i.debouche_contrat
+        FROM (SELECT {keys}, date_debut, secteur, debouche_contrat FROM immersions WHERE date_debut BETWEEN ? AND ?) i
+        JOIN (SELECT {keys}, pid FROM {source} p WHERE {where}) p USING ({keys})
+        UNION ALL
+        SELECT p.pid, i.date_debut, i.secteur, i.debouche_contrat
+        FROM (SELECT {keys}, date_debut, secteur, debouche_contrat FROM immersions WHERE date_debut < ?) i
+        JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
+                       [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
     # Appointments follow their person: with person filters, a semi-join on the matching persons;
     # without, a plain range scan (the table is stored in date order, so the scan skips other years).
     of_persons = "" if filters.is_empty() else (

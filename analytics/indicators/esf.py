@@ -22,7 +22,7 @@ JOB_SEARCH_NEXT_STEPS = ["S'engager vers l'emploi", "Action vers ma route", "Con
 
 # code: (population, needed participants column or None, selection, French label)
 ESF_INDICATORS: dict[str, tuple[Callable[[Dataset], pl.DataFrame], str | None, pl.Expr, str]] = {
-    "EECO01": (entries, None, c("id_participant").is_not_null(), "Participants"),
+    "EECO01": (entries, None, c("date_entree").is_not_null(), "Participants"),  # every entry
     "EECO02": (entries, "situation_emploi_entree", c("situation_emploi_entree").is_in(["Demandeur d'emploi", "Demandeur d'emploi de longue durée"]),
                "Chômeurs, y compris de longue durée"),
     "EECO03": (entries, "situation_emploi_entree", c("situation_emploi_entree") == "Demandeur d'emploi de longue durée", "Chômeurs de longue durée"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, rate
+from analytics.indicators.base import Dataset, counts, person_key, rate
 from analytics.indicators.populations import count_active_at_end, exits, memoized, positive_exits
 
 c = pl.col
@@ -28,16 +28,14 @@ def exit_detail(ds: Dataset) -> dict:
 
 @memoized
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
-    """Exits of P (with their exit reason) and their number of immersions started on or before the exit date."""
-    person = ["action", "territoire", "id_participant"]
-    # a loaded Dataset carries the integer person key `pid`; a hand-built one joins on the three columns
-    key = ["pid"] if "pid" in ds.persons.columns and "pid" in ds.immersions.columns else person
-    ex = exits(ds).select(*dict.fromkeys(person + key), "date_sortie", "motif_sortie")
+    """Exits of P (person key, exit date and reason) and their number of immersions started on or before the exit date."""
+    key = person_key(ds.persons)
+    ex = exits(ds).select(*key, "date_sortie", "motif_sortie")
     n = (ex.select(*key, "date_sortie").join(ds.immersions.select(*key, "date_debut"), on=key, how="inner")
          .filter(c("date_debut") <= c("date_sortie"))
          .group_by(key).len("n_immersions"))
     return (ex.join(n, on=key, how="left").with_columns(c("n_immersions").fill_null(0))
-            .select(*person, "date_sortie", "motif_sortie", "n_immersions"))
+            .select(*key, "date_sortie", "motif_sortie", "n_immersions"))
 
 
 def exits_with_immersion(ds: Dataset) -> int:

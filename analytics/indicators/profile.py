@@ -6,7 +6,7 @@ import polars as pl
 
 from analytics import geo
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts
+from analytics.indicators.base import Dataset, counts, person_key
 from analytics.indicators.populations import participants, positioned
 
 c = pl.col
@@ -50,7 +50,7 @@ def primary_barrier(ds: Dataset) -> dict:
 
 def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
     """One row per (person, barrier) held as primary or secondary, each barrier once per person."""
-    return (df.select("id_participant", "action", "territoire",
+    return (df.select(*person_key(df),
                       pl.concat_list(c("frein_principal"), c("freins_secondaires").str.split("|").fill_null([]))
                       .list.unique().alias("barrier"))
             .explode("barrier").drop_nulls("barrier"))
@@ -62,9 +62,12 @@ def has_barrier(barrier: str) -> pl.Expr:
 
 
 def barrier_any(ds: Dataset) -> dict:
-    """Persons per barrier, primary or secondary, in one pass (a person counts once per barrier)."""
-    row = participants(ds).select([has_barrier(b).sum().alias(b) for b in S.BARRIERS]).row(0, named=True) \
-        if participants(ds).height else {}
+    """Persons per barrier, primary or secondary (a person counts once per barrier). The barriers are read on the
+    distinct (primary, secondary) combinations, a few hundred, weighted by their number of persons."""
+    combos = participants(ds).group_by("frein_principal", "freins_secondaires").len("n")
+    if combos.height == 0:
+        return {}
+    row = combos.select([c("n").filter(has_barrier(b)).sum().alias(b) for b in S.BARRIERS]).row(0, named=True)
     return {b: int(row[b]) for b in S.BARRIERS if row.get(b)}
 
 
