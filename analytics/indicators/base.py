@@ -166,6 +166,14 @@ def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:
     return Dataset(period, filters, persons, imm, app, {})
 
 
+def age_band_expr(age: pl.Expr = pl.col("age")) -> pl.Expr:
+    """The contract's age bands: < 25, 25–39, 40–54, ≥ 55."""
+    return (pl.when(age < 25).then(pl.lit(S.AGE_BANDS[0]))
+            .when(age < 40).then(pl.lit(S.AGE_BANDS[1]))
+            .when(age < 55).then(pl.lit(S.AGE_BANDS[2]))
+            .otherwise(pl.lit(S.AGE_BANDS[3])))
+
+
 def rate(numerator: int, denominator: int) -> float | None:
     """A share with 4 decimals; None when the population is empty."""
     return None if not denominator else round(numerator / denominator, 4)
@@ -175,8 +183,13 @@ def counts(df: pl.DataFrame, column: str, order: list | None = None) -> dict:
     """{label: count} of a column, zero categories left out, in the canonical order when given."""
     if df.is_empty():
         return {}
-    vc = df.group_by(column).len().drop_nulls(column)
-    found = dict(zip(vc[column].to_list(), vc["len"].to_list()))
-    # canonical labels in their contract order; free-text labels by decreasing count
+    return ordered_counts(df.group_by(column).len("n").rename({column: "value"}), order)
+
+
+def ordered_counts(frame: pl.DataFrame, order: list | None = None) -> dict:
+    """{label: count} from a (value, n) frame: nulls and zero categories left out, canonical labels in their contract
+    order, free-text labels after them by decreasing count."""
+    vc = frame.drop_nulls("value")
+    found = dict(zip(vc["value"].to_list(), vc["n"].to_list()))
     keys = [k for k in (order or []) if k in found] + sorted((k for k in found if k not in (order or [])), key=lambda k: (-found[k], k))
-    return {k: int(found[k]) for k in keys}
+    return {k: int(found[k]) for k in keys if found[k]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, person_key, rate
-from analytics.indicators.populations import count_active_at_end, exits, memoized, positive_exits
+from analytics.indicators.base import Dataset, counts, ordered_counts, person_key, rate
+from analytics.indicators.populations import breakdown, count_active_at_end, exits, masks, memoized, positive_exits
 
 c = pl.col
 NOT_FILLED = "Non renseigné"
@@ -17,12 +17,14 @@ DAYS_PER_MONTH = 365.25 / 12
 
 
 def exit_reason(ds: Dataset) -> dict:
-    return counts(exits(ds), "motif_sortie", S.EXIT_REASONS)
+    return breakdown(ds, "exits", "motif_sortie", S.EXIT_REASONS)
 
 
 def exit_detail(ds: Dataset) -> dict:
-    df = exits(ds).select("motif_sortie", c("detail_sortie").fill_null(NOT_FILLED))
-    return {motif: counts(df.filter(c("motif_sortie") == motif), "detail_sortie", S.EXIT_DETAILS[motif] + [NOT_FILLED])
+    exit_mask = masks(ds.period)["exits"].fill_null(False)
+    found = (ds.persons.lazy().filter(exit_mask & c("motif_sortie").is_in(list(S.EXIT_DETAILS)))
+             .group_by("motif_sortie", c("detail_sortie").fill_null(NOT_FILLED).alias("value")).len("n").collect())
+    return {motif: ordered_counts(found.filter(c("motif_sortie") == motif), S.EXIT_DETAILS[motif] + [NOT_FILLED])
             for motif in S.EXIT_DETAILS}
 
 

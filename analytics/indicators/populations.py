@@ -8,7 +8,7 @@ from functools import wraps
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, rate
+from analytics.indicators.base import Dataset, Period, age_band_expr, ordered_counts, rate
 
 c = pl.col
 
@@ -30,74 +30,133 @@ def memoized(fn: Callable[[Dataset], pl.DataFrame]) -> Callable[[Dataset], pl.Da
     return wrapper
 
 
-@memoized
+def masks(period: Period) -> dict[str, pl.Expr]:
+    """The populations of SPEC-indicators as row predicates on the persons of a Dataset: each population is defined
+    here once, and both its frame and the counts below filter with it."""
+    p = period
+    participant = (c("date_entree") <= p.end) & (c("date_sortie").is_null() | (c("date_sortie") >= p.start))
+    non_entrant = c("date_entree").is_null() & c("date_prescription").is_between(p.start, p.end)
+    exit_ = c("date_sortie").is_between(p.start, p.end)
+    return {
+        "participants": participant,  # suivis: entered on or before the end of P and not exited before its start
+        "non_entrants": non_entrant,  # never entered, prescription received during P
+        "positioned": participant | non_entrant,
+        "entries": c("date_entree").is_between(p.start, p.end),
+        "exits": exit_,
+        "active_at_end": participant & (c("date_sortie").is_null() | (c("date_sortie") > p.end)),
+        "positive_exits": exit_ & c("motif_sortie").is_in(S.POSITIVE_EXIT_REASONS),
+    }
+
+
+def population(ds: Dataset, name: str) -> pl.DataFrame:
+    """The persons of population `name` (a key of `masks`), memoised per Dataset."""
+    memo = ds.__dict__.setdefault("_memo", {})
+    key = f"population.{name}"
+    if key not in memo:
+        memo[key] = ds.persons.filter(masks(ds.period)[name].fill_null(False))
+    return memo[key]
+
+
 def participants(ds: Dataset) -> pl.DataFrame:
-    """Suivis: entered on or before the end of P and not exited before its start."""
-    p = ds.period
-    return ds.persons.filter((c("date_entree") <= p.end) & (c("date_sortie").is_null() | (c("date_sortie") >= p.start)))
+    return population(ds, "participants")
 
 
-@memoized
 def non_entrants(ds: Dataset) -> pl.DataFrame:
-    """Never entered, prescription received during P."""
-    p = ds.period
-    return ds.persons.filter(c("date_entree").is_null() & c("date_prescription").is_between(p.start, p.end))
+    return population(ds, "non_entrants")
 
 
-@memoized
 def positioned(ds: Dataset) -> pl.DataFrame:
     """Participants plus the non-entrants of P."""
-    return pl.concat([participants(ds), non_entrants(ds)])
+    return population(ds, "positioned")
 
 
-@memoized
 def entries(ds: Dataset) -> pl.DataFrame:
-    p = ds.period
-    return ds.persons.filter(c("date_entree").is_between(p.start, p.end))
+    return population(ds, "entries")
 
 
-@memoized
 def exits(ds: Dataset) -> pl.DataFrame:
-    p = ds.period
-    return ds.persons.filter(c("date_sortie").is_between(p.start, p.end))
+    return population(ds, "exits")
 
 
-@memoized
 def active_at_end(ds: Dataset) -> pl.DataFrame:
-    return participants(ds).filter(c("date_sortie").is_null() | (c("date_sortie") > ds.period.end))
+    return population(ds, "active_at_end")
+
+
+def positive_exits(ds: Dataset) -> pl.DataFrame:
+    return population(ds, "positive_exits")
 
 
 @memoized
-def positive_exits(ds: Dataset) -> pl.DataFrame:
-    return exits(ds).filter(c("motif_sortie").is_in(S.POSITIVE_EXIT_REASONS))
+def head_counts(ds: Dataset) -> dict[str, int]:
+    """Every population's head count, in one pass over the persons."""
+    if ds.persons.height == 0:
+        return {name: 0 for name in masks(ds.period)}
+    row = ds.persons.select(m.fill_null(False).sum().alias(name) for name, m in masks(ds.period).items()).row(0, named=True)
+    return {name: int(n) for name, n in row.items()}
+
+
+# The one-way breakdowns the contract's figures read, computed together (`breakdown`).
+BREAKDOWNS: list[tuple[str, str]] = [
+    ("non_entrants", "motif_non_entree"), ("positioned", "prescripteur"),
+    *[("participants", col) for col in ("sexe", "age_band", "niveau_formation", "statut", "situation_familiale",
+                                        "frein_principal", "commune")],
+    ("exits", "motif_sortie"),
+]
+
+
+def _derived(column: str) -> pl.Expr:
+    if column == "age_band":
+        return age_band_expr()
+    if column == "niveau_formation":
+        return c("niveau_formation").cast(pl.String)
+    return c(column)
+
+
+@memoized
+def _breakdowns(ds: Dataset) -> dict[tuple[str, str], pl.DataFrame]:
+    """value, n for every pair of BREAKDOWNS: one lazy query per pair, collected together so that Polars runs
+    them side by side and reads only the columns each needs."""
+    m, lazy = masks(ds.period), ds.persons.lazy()
+    pairs = [(pop, col) for pop, col in BREAKDOWNS if col in ds.persons.columns or col == "age_band"]
+    plans = [lazy.filter(m[pop].fill_null(False)).group_by(_derived(col).alias("value")).len("n") for pop, col in pairs]
+    return dict(zip(pairs, pl.collect_all(plans)))
+
+
+def breakdown(ds: Dataset, name: str, column: str, order: list | None = None) -> dict:
+    """{label: count} of `column` over population `name` (`age_band`: the contract's age bands; `niveau_formation`:
+    the level as a string), zero categories left out, in the canonical order when given."""
+    frame = _breakdowns(ds).get((name, column))
+    if frame is None:
+        frame = population(ds, name).lazy().group_by(_derived(column).alias("value")).len("n").collect()
+    return ordered_counts(frame, order)
 
 
 def count_positioned(ds: Dataset) -> int:
-    return positioned(ds).height
+    return head_counts(ds)["positioned"]
 
 
 def count_participants(ds: Dataset) -> int:
-    return participants(ds).height
+    return head_counts(ds)["participants"]
 
 
 def count_entries(ds: Dataset) -> int:
-    return entries(ds).height
+    return head_counts(ds)["entries"]
 
 
 def count_exits(ds: Dataset) -> int:
-    return exits(ds).height
+    return head_counts(ds)["exits"]
 
 
 def count_active_at_end(ds: Dataset) -> int:
-    return active_at_end(ds).height
+    return head_counts(ds)["active_at_end"]
 
 
 def count_positive_exits(ds: Dataset) -> int:
-    return positive_exits(ds).height
+    return head_counts(ds)["positive_exits"]
 
 
 def not_entered(ds: Dataset) -> dict:
-    return counts(non_entrants(ds), "motif_non_entree", S.NOT_ENTERED_REASONS)
+    return breakdown(ds, "non_entrants", "motif_non_entree", S.NOT_ENTERED_REASONS)
 
 
 def positive_exit_rate(ds: Dataset) -> float | None:

@@ -6,46 +6,38 @@ import polars as pl
 
 from analytics import geo
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, person_key
-from analytics.indicators.populations import participants, positioned
+from analytics.indicators.base import Dataset, age_band_expr, counts, person_key  # noqa: F401 (age_band_expr: re-exported)
+from analytics.indicators.populations import breakdown, participants
 
 c = pl.col
 
 
-def age_band_expr(age: pl.Expr = c("age")) -> pl.Expr:
-    return (pl.when(age < 25).then(pl.lit(S.AGE_BANDS[0]))
-            .when(age < 40).then(pl.lit(S.AGE_BANDS[1]))
-            .when(age < 55).then(pl.lit(S.AGE_BANDS[2]))
-            .otherwise(pl.lit(S.AGE_BANDS[3])))
-
-
 def prescriber(ds: Dataset) -> dict:
-    return counts(positioned(ds), "prescripteur")
+    return breakdown(ds, "positioned", "prescripteur")
 
 
 def sex(ds: Dataset) -> dict:
-    return counts(participants(ds), "sexe", S.SEX)
+    return breakdown(ds, "participants", "sexe", S.SEX)
 
 
 def age_band(ds: Dataset) -> dict:
-    return counts(participants(ds).with_columns(age_band_expr().alias("age_band")), "age_band", S.AGE_BANDS)
+    return breakdown(ds, "participants", "age_band", S.AGE_BANDS)
 
 
 def education_level(ds: Dataset) -> dict:
-    df = participants(ds).with_columns(c("niveau_formation").cast(pl.String).alias("level"))
-    return counts(df, "level", [str(i) for i in S.EDUCATION_LEVELS])
+    return breakdown(ds, "participants", "niveau_formation", [str(i) for i in S.EDUCATION_LEVELS])
 
 
 def status(ds: Dataset) -> dict:
-    return counts(participants(ds), "statut", S.STATUS)
+    return breakdown(ds, "participants", "statut", S.STATUS)
 
 
 def household(ds: Dataset) -> dict:
-    return counts(participants(ds), "situation_familiale", S.HOUSEHOLD)
+    return breakdown(ds, "participants", "situation_familiale", S.HOUSEHOLD)
 
 
 def primary_barrier(ds: Dataset) -> dict:
-    return counts(participants(ds), "frein_principal", S.BARRIERS)
+    return breakdown(ds, "participants", "frein_principal", S.BARRIERS)
 
 
 def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
@@ -72,7 +64,7 @@ def barrier_any(ds: Dataset) -> dict:
 
 
 def commune(ds: Dataset) -> dict:
-    return counts(participants(ds), "commune")
+    return breakdown(ds, "participants", "commune")
 
 
 def epci(ds: Dataset) -> dict:
