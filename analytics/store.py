@@ -205,11 +205,18 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
             con.register(f"new_{name}", extract.tables[name].to_arrow())
             run(con, f"DELETE FROM {name} o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
             names = S.TABLES[name].names
-            order = "date" if name == "rendez_vous" else "date_debut"  # date order: range scans skip row groups
+            # immersions in date order, so that range scans skip row groups; appointments in the extract's order:
+            # sorting millions of rows would cost a sixth of the import, and the unfiltered reads go to
+            # `rendez_vous_daily` below
+            order = "ORDER BY t.date_debut" if name == "immersions" else ""
             # each row takes its person's action and territory (ids are unique in an extract, and all known: checked)
             run(con, f"""INSERT INTO {name} (action, territoire, {', '.join(names)})
                          SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}
-                         FROM new_{name} t JOIN new_people n USING (id_participant) ORDER BY t.{order}""")
+                         FROM new_{name} t JOIN new_people n USING (id_participant) {order}""")
+        # appointments per day, modality and presence (a few thousand rows): what the unfiltered figures read,
+        # rebuilt from the whole table at every import so that it always matches it
+        run(con, """CREATE OR REPLACE TABLE rendez_vous_daily AS
+                    SELECT date, modalite, presence, count(*)::BIGINT AS n FROM rendez_vous GROUP BY ALL ORDER BY date""")
         counts = extract.counts
         run(
             con, "INSERT INTO imports VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -237,3 +237,31 @@ def test_appointments_and_immersions_take_their_persons_action_and_territory(tmp
         stored = query(con, f"SELECT id_participant, action, territoire FROM {table}")
         assert stored.height == n
         assert all(expected[i] == (a, t) for i, a, t in stored.iter_rows())
+
+
+def test_daily_appointments_table_matches_the_appointments_and_old_stores_read_the_table_itself(tmp_path):
+    """`rendez_vous_daily` (what unfiltered figures read) holds exactly the counts of `rendez_vous` after each import,
+    re-imports included; a store without it (written before it existed) gives the same `appointments` figure."""
+    frames = synthetic_extract(300, seed=3)
+    write_extract(frames, tmp_path / "x")
+    db = tmp_path / "s.duckdb"
+    run_import(tmp_path / "x", db)
+    changed = {**frames, "rendez_vous": frames["rendez_vous"].head(frames["rendez_vous"].height // 2)}
+    write_extract(changed, tmp_path / "y")
+    run_import(tmp_path / "y", db)  # a snapshot re-import replaces the appointments of the persons it holds
+    con = connect_readonly(db)
+    diff = query(con, """SELECT count(*) AS n FROM (
+        (SELECT date, modalite, presence, count(*)::BIGINT AS n FROM rendez_vous GROUP BY ALL)
+        EXCEPT ALL (SELECT date, modalite, presence, n FROM rendez_vous_daily)) """)["n"][0]
+    assert diff == 0
+    assert query(con, "SELECT sum(n)::BIGINT AS n FROM rendez_vous_daily")["n"][0] == changed["rendez_vous"].height
+    years = query(con, "SELECT DISTINCT year(date) AS y FROM rendez_vous ORDER BY y")["y"].to_list()
+    with_daily = {y: compute_indicators(con, Period.year(y), keys=["appointments"])["appointments"] for y in years}
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(db, old)
+    w = duckdb.connect(str(old))
+    w.execute("DROP TABLE rendez_vous_daily")
+    w.close()
+    old_con = connect_readonly(old)
+    assert {y: compute_indicators(old_con, Period.year(y), keys=["appointments"])["appointments"] for y in years} == with_daily
+    assert sum(a["planned"] for a in with_daily.values()) == changed["rendez_vous"].height

@@ -112,21 +112,23 @@ def person_key(df: pl.DataFrame) -> list[str]:
     return ["pid"] if "pid" in df.columns else PERSON_KEY
 
 
-def _participants(con: duckdb.DuckDBPyConnection) -> str:
-    """The participants table, or for a store written before `epci` existed (and not re-imported since,
-    e.g. opened read-only) the same rows with an empty `epci`."""
-    has_epci = query(con, "SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'participants' "
-                          "AND column_name = 'epci'")["n"][0]
+def _catalog(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
+    """The participants source and whether the store holds `rendez_vous_daily`. A store written before `epci`
+    existed (and not re-imported since, e.g. opened read-only) gives the same rows with an empty `epci`; one
+    written before the daily appointment table is read from `rendez_vous` alone."""
+    found = query(con, "SELECT count(*) FILTER (WHERE table_name = 'participants' AND column_name = 'epci') AS epci, "
+                       "count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily FROM duckdb_columns()").row(0)
     # `pid` (the row id in this store file) is an integer person key: joins in Polars on it are much
     # cheaper than on (action, territoire, id_participant)
-    return "(SELECT *, rowid AS pid FROM participants)" if has_epci else \
+    source = "(SELECT *, rowid AS pid FROM participants)" if found[0] else \
         "(SELECT *, NULL::VARCHAR AS epci, rowid AS pid FROM participants)"
+    return source, bool(found[1])
 
 
 def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
                  caseload_target: int | None = None) -> Dataset:
     where, params = filters.sql("p")
-    source = _participants(con)
+    source, has_daily = _catalog(con)
     span = [period.end, period.start, period.start, period.end, period.start, period.end]
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
@@ -144,14 +146,18 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
         FROM (SELECT {keys}, date_debut, secteur, debouche_contrat FROM immersions WHERE date_debut < ?) i
         JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
                        [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
-    # Appointments follow their person: with person filters, a semi-join on the matching persons;
-    # without, a plain range scan (the table is stored in date order, so the scan skips other years).
-    of_persons = "" if filters.is_empty() else (
-        f" AND (r.action, r.territoire, r.id_participant) IN (SELECT p.action, p.territoire, p.id_participant FROM {source} p WHERE {where})")
+    # Appointments follow their person: with person filters, a semi-join on the matching persons; without, the
+    # daily aggregate the import keeps (`rendez_vous_daily`, a few thousand rows whatever the number of appointments).
+    if filters.is_empty() and has_daily:
+        source_rows, of_persons, count = "rendez_vous_daily r", "", "sum(r.n)::BIGINT"
+    else:
+        source_rows, count = "rendez_vous r", "count(*)::BIGINT"
+        of_persons = "" if filters.is_empty() else (
+            f" AND (r.action, r.territoire, r.id_participant) IN (SELECT p.action, p.territoire, p.id_participant FROM {source} p WHERE {where})")
     appointments = query(con, f"""
         SELECT strftime(m, '%Y-%m') AS month, modalite, presence, n FROM (
-            SELECT date_trunc('month', r.date) AS m, r.modalite, r.presence, count(*)::BIGINT AS n
-            FROM rendez_vous r WHERE r.date BETWEEN ? AND ?{of_persons}
+            SELECT date_trunc('month', r.date) AS m, r.modalite, r.presence, {count} AS n
+            FROM {source_rows} WHERE r.date BETWEEN ? AND ?{of_persons}
             GROUP BY ALL)""", [period.start, period.end] + ([] if filters.is_empty() else params))
     return Dataset(period, filters, persons, immersions, appointments, collected_columns(con), caseload_target)
 
