@@ -6,7 +6,7 @@ import polars as pl
 
 from analytics import schema as S
 from analytics.indicators.base import Dataset, counts, ordered_counts, person_key, rate
-from analytics.indicators.populations import breakdown, count_active_at_end, exits, masks, memoized, positive_exits
+from analytics.indicators.populations import breakdown, columns_of, count_active_at_end, exits, masks, memoized, positive_exits
 
 c = pl.col
 NOT_FILLED = "Non renseigné"
@@ -32,7 +32,7 @@ def exit_detail(ds: Dataset) -> dict:
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
     """Exits of P (person key, exit date and reason) and their number of immersions started on or before the exit date."""
     key = person_key(ds.persons)
-    ex = exits(ds).select(*key, "date_sortie", "motif_sortie")
+    ex = columns_of(ds, "exits", *key, "date_sortie", "motif_sortie")
     n = (ex.select(*key, "date_sortie").join(ds.immersions.select(*key, "date_debut"), on=key, how="inner")
          .filter(c("date_debut") <= c("date_sortie"))
          .group_by(key).len("n_immersions"))
@@ -52,7 +52,7 @@ def post_exit_follow_up_rate(ds: Dataset) -> float | None:
     """Share of exits with a follow-up contact; None when the column was never collected."""
     if "date_suivi_post_sortie" not in ds.collected.get("participants", set()):
         return None
-    ex = exits(ds)
+    ex = columns_of(ds, "exits", "date_suivi_post_sortie")
     return rate(int(ex["date_suivi_post_sortie"].is_not_null().sum()), ex.height)
 
 

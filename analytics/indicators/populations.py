@@ -57,6 +57,15 @@ def population(ds: Dataset, name: str) -> pl.DataFrame:
     return memo[key]
 
 
+def columns_of(ds: Dataset, name: str, *columns: str | pl.Expr) -> pl.DataFrame:
+    """Only `columns` of population `name`: filtering a few columns is much cheaper than the whole width of
+    the persons (a year at 1 000 000 persons holds 300 000 of them)."""
+    memo = ds.__dict__.setdefault("_memo", {})
+    if f"population.{name}" in memo:
+        return memo[f"population.{name}"].select(*columns)
+    return ds.persons.lazy().filter(masks(ds.period)[name].fill_null(False)).select(*columns).collect()
+
+
 def participants(ds: Dataset) -> pl.DataFrame:
     return population(ds, "participants")
 

@@ -6,8 +6,8 @@ import polars as pl
 
 from analytics import geo
 from analytics import schema as S
-from analytics.indicators.base import Dataset, age_band_expr, counts, person_key  # noqa: F401 (age_band_expr: re-exported)
-from analytics.indicators.populations import breakdown, participants
+from analytics.indicators.base import Dataset, counts, person_key
+from analytics.indicators.populations import breakdown, columns_of
 
 c = pl.col
 
@@ -56,7 +56,8 @@ def has_barrier(barrier: str) -> pl.Expr:
 def barrier_any(ds: Dataset) -> dict:
     """Persons per barrier, primary or secondary (a person counts once per barrier). The barriers are read on the
     distinct (primary, secondary) combinations, a few hundred, weighted by their number of persons."""
-    combos = participants(ds).group_by("frein_principal", "freins_secondaires").len("n")
+    combos = columns_of(ds, "participants", "frein_principal", "freins_secondaires").group_by(
+        "frein_principal", "freins_secondaires").len("n")
     if combos.height == 0:
         return {}
     row = combos.select([c("n").filter(has_barrier(b)).sum().alias(b) for b in S.BARRIERS]).row(0, named=True)
@@ -69,8 +70,8 @@ def commune(ds: Dataset) -> dict:
 
 def epci(ds: Dataset) -> dict:
     """Participants by EPCI (official name); rows stored before the EPCI was derived at import get it from their commune."""
-    people = participants(ds)
-    return counts(geo.with_epci(people.select([c for c in ("commune", "code_insee", "epci") if c in people.columns])), "epci")
+    people = columns_of(ds, "participants", *[c for c in ("commune", "code_insee", "epci") if c in ds.persons.columns])
+    return counts(geo.with_epci(people), "epci")
 
 
 def sex_by_household(ds: Dataset) -> pl.DataFrame:
@@ -78,6 +79,6 @@ def sex_by_household(ds: Dataset) -> pl.DataFrame:
     included), in canonical order — the report's « femmes seules avec enfants » is (Femme, Seul(e) avec enfant(s))."""
     grid = pl.DataFrame({"sexe": S.SEX}).join(pl.DataFrame({"situation_familiale": S.HOUSEHOLD}), how="cross",
                                                maintain_order="left_right")
-    found = participants(ds).group_by("sexe", "situation_familiale").len("n")
+    found = columns_of(ds, "participants", "sexe", "situation_familiale").group_by("sexe", "situation_familiale").len("n")
     return (grid.join(found, on=["sexe", "situation_familiale"], how="left", maintain_order="left")
             .with_columns(c("n").fill_null(0).cast(pl.Int64)))
