@@ -57,6 +57,9 @@ def _ddl() -> list[str]:
         "ALTER TABLE participants ADD COLUMN IF NOT EXISTS epci VARCHAR",
         f"CREATE TABLE IF NOT EXISTS rendez_vous ({cols(S.RENDEZ_VOUS, scope)})",
         f"CREATE TABLE IF NOT EXISTS immersions ({cols(S.IMMERSIONS, scope)})",
+        # person_key: an integer standing for (action, territoire, id_participant) in all three tables, given by
+        # the import and kept by a person across re-imports; added after the first stores were written
+        *[f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS person_key BIGINT" for t in ("participants", "rendez_vous", "immersions")],
         """CREATE TABLE IF NOT EXISTS imports (
             import_id BIGINT PRIMARY KEY, imported_at TIMESTAMP, file_name VARCHAR, content_hash VARCHAR,
             status VARCHAR, n_participants BIGINT, n_rendez_vous BIGINT, n_immersions BIGINT,
@@ -176,15 +179,48 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
     return result
 
 
+def _backfill_person_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores written before `person_key` existed: number their persons, and give each appointment and immersion
+    its person's key (once; later imports keep the keys)."""
+    if not run(con, "SELECT count(*) FROM participants WHERE person_key IS NULL")[0][0]:
+        return
+    run(con, """UPDATE participants SET person_key = k.n FROM (
+                    SELECT action, territoire, id_participant,
+                           (SELECT coalesce(max(person_key), 0) FROM participants) + row_number() OVER () AS n
+                    FROM participants WHERE person_key IS NULL) k
+                WHERE participants.person_key IS NULL AND participants.action = k.action
+                  AND participants.territoire = k.territoire AND participants.id_participant = k.id_participant""")
+    for table in ("rendez_vous", "immersions"):
+        run(con, f"""UPDATE {table} SET person_key = p.person_key FROM participants p
+                     WHERE {table}.person_key IS NULL AND {table}.action = p.action
+                       AND {table}.territoire = p.territoire AND {table}.id_participant = p.id_participant""")
+
+
+def _with_person_keys(con: duckdb.DuckDBPyConnection, people: pl.DataFrame) -> pl.DataFrame:
+    """`people` with their `person_key`: a person already stored keeps its key, a new one takes the next free
+    number."""
+    base = run(con, "SELECT coalesce(max(person_key), 0) FROM participants")[0][0]
+    if base == 0:  # an empty store: no key to keep
+        return people.with_row_index("person_key", offset=1).with_columns(pl.col("person_key").cast(pl.Int64))
+    stored = query(con, f"SELECT {', '.join(KEY)}, person_key AS stored_key FROM participants")
+    people = people.join(stored, on=KEY, how="left", maintain_order="left")
+    new = people["stored_key"].is_null()
+    fresh = pl.Series(range(base + 1, base + 1 + int(new.sum())), dtype=pl.Int64)
+    keys = people["stored_key"].cast(pl.Int64).scatter(new.arg_true(), fresh) if fresh.len() else people["stored_key"].cast(pl.Int64)
+    return people.with_columns(keys.alias("person_key")).drop("stored_key")
+
+
 def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
     ensure_schema(con)
     geo.backfill_store(con)  # rows of a store written before communes were resolved at import
+    _backfill_person_keys(con)
     people = extract.tables["participants"]
     if "epci" not in people.columns:
         people = people.with_columns(pl.lit(None, pl.String).alias("epci"))
     run(con, "BEGIN TRANSACTION")
     try:
         import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+        people = _with_person_keys(con, people)
         con.register("new_people", people.to_arrow())
         cols = ", ".join(S.PARTICIPANTS.names + ["epci"])
         join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
@@ -198,7 +234,7 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
             FROM new_people n LEFT JOIN participants o ON {join}""").fetchall()[0]
         n_new, n_updated, new_entries, new_exits = stats
         run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
-        run(con, f"INSERT INTO participants ({cols}, import_id) SELECT {cols}, {import_id} FROM new_people")
+        run(con, f"INSERT INTO participants ({cols}, person_key, import_id) SELECT {cols}, person_key, {import_id} FROM new_people")
         for name in ("rendez_vous", "immersions"):
             if name not in extract.tables:
                 continue
@@ -210,8 +246,8 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
             # `rendez_vous_daily` below
             order = "ORDER BY t.date_debut" if name == "immersions" else ""
             # each row takes its person's action and territory (ids are unique in an extract, and all known: checked)
-            run(con, f"""INSERT INTO {name} (action, territoire, {', '.join(names)})
-                         SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}
+            run(con, f"""INSERT INTO {name} (action, territoire, {', '.join(names)}, person_key)
+                         SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
                          FROM new_{name} t JOIN new_people n USING (id_participant) {order}""")
         # appointments per day, modality and presence (a few thousand rows): what the unfiltered figures read,
         # rebuilt from the whole table at every import so that it always matches it

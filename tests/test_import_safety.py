@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.extract import ExtractError, load_extract
 from analytics.importer import run_import
-from analytics.indicators import Period, compute_indicators
+from analytics.indicators import Filters, Period, compute_indicators
 from analytics.sample import synthetic_extract, write_extract
 from analytics.store import connect_readonly, import_extract, query
 
@@ -265,3 +266,51 @@ def test_daily_appointments_table_matches_the_appointments_and_old_stores_read_t
     old_con = connect_readonly(old)
     assert {y: compute_indicators(old_con, Period.year(y), keys=["appointments"])["appointments"] for y in years} == with_daily
     assert sum(a["planned"] for a in with_daily.values()) == changed["rendez_vous"].height
+
+
+def test_person_keys_are_kept_across_imports_and_given_to_old_stores(tmp_path):
+    """Every person has one integer `person_key`, shared by its appointments and immersions; a re-import keeps the
+    keys of the persons already stored and numbers the new ones after them; a store written before the keys
+    existed gets them at its next import, and opened read-only without them gives the same figures."""
+    frames = synthetic_extract(300, seed=5)
+    first = {**frames, "participants": frames["participants"].head(200)}
+    first = {**first, **{t: frames[t].filter(pl.col("id_participant").is_in(first["participants"]["id_participant"].implode()))
+                         for t in ("rendez_vous", "immersions")}}
+    write_extract(first, tmp_path / "a")
+    write_extract(frames, tmp_path / "b")
+    db = tmp_path / "s.duckdb"
+    run_import(tmp_path / "a", db)
+    before = query(connect_readonly(db), "SELECT id_participant, person_key FROM participants")
+    run_import(tmp_path / "b", db)
+    con = connect_readonly(db)
+    after = query(con, "SELECT id_participant, person_key FROM participants")
+    assert after["person_key"].n_unique() == after.height == 300 and after["person_key"].null_count() == 0
+    kept = before.join(after, on="id_participant", suffix="_after")
+    assert kept.height == 200 and (kept["person_key"] == kept["person_key_after"]).all()
+    assert after.join(before, on="id_participant", how="anti")["person_key"].min() > before["person_key"].max()
+    for table in ("rendez_vous", "immersions"):
+        wrong = query(con, f"""SELECT count(*) AS n FROM {table} t JOIN participants p USING (action, territoire, id_participant)
+                               WHERE t.person_key IS DISTINCT FROM p.person_key""")["n"][0]
+        assert wrong == 0
+    years = query(con, "SELECT DISTINCT year(date_prescription) AS y FROM participants ORDER BY y")["y"].to_list()
+    commune = query(con, "SELECT commune FROM participants GROUP BY commune ORDER BY count(*) DESC LIMIT 1")["commune"][0]
+    expected = {(y, f): compute_indicators(con, Period.year(y), Filters(commune=f)) for y in years for f in ((), (commune,))}
+    # the same store as an older version wrote it: no person_key anywhere
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(db, old)
+    w = duckdb.connect(str(old))
+    for table in ("participants", "rendez_vous", "immersions"):
+        w.execute(f"ALTER TABLE {table} DROP COLUMN person_key")
+    w.close()
+    old_con = connect_readonly(old)
+    assert {(y, f): compute_indicators(old_con, Period.year(y), Filters(commune=f)) for y in years for f in ((), (commune,))} == expected
+    run_import(tmp_path / "b", old)  # same content: a no-op, the keys stay absent
+    changed = {**frames, "participants": frames["participants"].with_columns(pl.col("age") + 1)}
+    write_extract(changed, tmp_path / "c")
+    run_import(tmp_path / "c", old)  # a real import: the keys are given, then kept
+    con = connect_readonly(old)
+    assert query(con, "SELECT count(*) AS n FROM participants WHERE person_key IS NULL")["n"][0] == 0
+    for table in ("rendez_vous", "immersions"):
+        wrong = query(con, f"""SELECT count(*) AS n FROM {table} t JOIN participants p USING (action, territoire, id_participant)
+                               WHERE t.person_key IS DISTINCT FROM p.person_key""")["n"][0]
+        assert wrong == 0

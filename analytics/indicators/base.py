@@ -112,47 +112,67 @@ def person_key(df: pl.DataFrame) -> list[str]:
     return ["pid"] if "pid" in df.columns else PERSON_KEY
 
 
-def _catalog(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
-    """The participants source and whether the store holds `rendez_vous_daily`. A store written before `epci`
-    existed (and not re-imported since, e.g. opened read-only) gives the same rows with an empty `epci`; one
-    written before the daily appointment table is read from `rendez_vous` alone."""
-    found = query(con, "SELECT count(*) FILTER (WHERE table_name = 'participants' AND column_name = 'epci') AS epci, "
-                       "count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily FROM duckdb_columns()").row(0)
-    # `pid` (the row id in this store file) is an integer person key: joins in Polars on it are much
-    # cheaper than on (action, territoire, id_participant)
-    source = "(SELECT *, rowid AS pid FROM participants)" if found[0] else \
-        "(SELECT *, NULL::VARCHAR AS epci, rowid AS pid FROM participants)"
-    return source, bool(found[1])
+@dataclass(frozen=True)
+class _Catalog:
+    source: str  # the participants, with `epci` and the integer person key `pid`
+    keyed: bool  # the three tables carry `person_key`
+    daily: bool  # `rendez_vous_daily` exists
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
+    """How to read this store. One written by an older version and not re-imported since (e.g. opened read-only)
+    may lack `epci` (read as empty), `person_key` (persons are then matched on their three key columns and `pid`
+    is the row id) or the daily appointment table (`rendez_vous` is then read itself)."""
+    found = query(con, """SELECT
+        count(*) FILTER (WHERE table_name = 'participants' AND column_name = 'epci') AS epci,
+        count(*) FILTER (WHERE table_name IN ('participants', 'rendez_vous', 'immersions') AND column_name = 'person_key') AS keyed,
+        count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily FROM duckdb_columns()""").row(0)
+    epci = "" if found[0] else ", NULL::VARCHAR AS epci"
+    pid = "person_key" if found[1] == 3 else "rowid"
+    return _Catalog(f"(SELECT *{epci}, {pid} AS pid FROM participants)", found[1] == 3, bool(found[2]))
 
 
 def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
                  caseload_target: int | None = None) -> Dataset:
     where, params = filters.sql("p")
-    source, has_daily = _catalog(con)
+    cat = _catalog(con)
+    source = cat.source
     span = [period.end, period.start, period.start, period.end, period.start, period.end]
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
     persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
-    # the immersions the figures read: those begun in P, and those begun before P by the persons leaving in P (two
-    # disjoint joins, each on a narrow side: much cheaper than one join filtered afterwards)
-    keys = "action, territoire, id_participant"
-    immersions = query(con, f"""
-        SELECT p.pid, i.date_debut, i.secteur, i.debouche_contrat
-        FROM (SELECT {keys}, date_debut, secteur, debouche_contrat FROM immersions WHERE date_debut BETWEEN ? AND ?) i
-        JOIN (SELECT {keys}, pid FROM {source} p WHERE {where}) p USING ({keys})
-        UNION ALL
-        SELECT p.pid, i.date_debut, i.secteur, i.debouche_contrat
-        FROM (SELECT {keys}, date_debut, secteur, debouche_contrat FROM immersions WHERE date_debut < ?) i
-        JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
-                       [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
+    # the immersions the figures read: those begun in P, and those begun before P by the persons leaving in P
+    # (two disjoint parts, each selecting few rows before it meets the persons)
+    imm = "date_debut, secteur, debouche_contrat"
+    if cat.keyed:
+        of_persons = "" if filters.is_empty() else f" AND person_key IN (SELECT p.pid FROM {source} p WHERE {where})"
+        immersions = query(con, f"""
+            SELECT person_key AS pid, {imm} FROM immersions WHERE date_debut BETWEEN ? AND ?{of_persons}
+            UNION ALL
+            SELECT person_key AS pid, {imm} FROM immersions
+            WHERE date_debut < ? AND person_key IN (SELECT p.pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?)""",
+                           [period.start, period.end] + ([] if filters.is_empty() else params)
+                           + [period.start] + params + [period.start, period.end])
+    else:
+        keys = "action, territoire, id_participant"
+        immersions = query(con, f"""
+            SELECT p.pid, {imm}
+            FROM (SELECT {keys}, {imm} FROM immersions WHERE date_debut BETWEEN ? AND ?) i
+            JOIN (SELECT {keys}, pid FROM {source} p WHERE {where}) p USING ({keys})
+            UNION ALL
+            SELECT p.pid, {imm}
+            FROM (SELECT {keys}, {imm} FROM immersions WHERE date_debut < ?) i
+            JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
+                           [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
     # Appointments follow their person: with person filters, a semi-join on the matching persons; without, the
     # daily aggregate the import keeps (`rendez_vous_daily`, a few thousand rows whatever the number of appointments).
-    if filters.is_empty() and has_daily:
+    if filters.is_empty() and cat.daily:
         source_rows, of_persons, count = "rendez_vous_daily r", "", "sum(r.n)::BIGINT"
     else:
         source_rows, count = "rendez_vous r", "count(*)::BIGINT"
         of_persons = "" if filters.is_empty() else (
+            f" AND r.person_key IN (SELECT p.pid FROM {source} p WHERE {where})" if cat.keyed else
             f" AND (r.action, r.territoire, r.id_participant) IN (SELECT p.action, p.territoire, p.id_participant FROM {source} p WHERE {where})")
     appointments = query(con, f"""
         SELECT strftime(m, '%Y-%m') AS month, modalite, presence, n FROM (
