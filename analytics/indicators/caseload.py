@@ -7,17 +7,22 @@ from datetime import date
 import polars as pl
 
 from analytics.indicators.base import Dataset, Period
+from analytics.indicators.populations import memoized
 
 c = pl.col
 
 
+@memoized
 def monthly_caseload(ds: Dataset) -> dict[str, int]:
-    """For each month M meeting P: entered by the last day of M∩P and not exited before its first day."""
-    entry, exit_ = ds.persons["date_entree"], ds.persons["date_sortie"]
-    out = {}
-    for key, first, last in ds.period.months():
-        out[key] = int(((entry <= last) & (exit_.is_null() | (exit_ >= first))).fill_null(False).sum())
-    return out
+    """For each month M meeting P: entered by the last day of M∩P and not exited before its first day (all the
+    months in one pass over the persons)."""
+    entry, exit_ = c("date_entree"), c("date_sortie")
+    months = ds.period.months()
+    if not months:
+        return {}
+    row = ds.persons.select([((entry <= last) & (exit_.is_null() | (exit_ >= first))).fill_null(False).sum().alias(key)
+                             for key, first, last in months]).row(0)
+    return {key: int(n or 0) for (key, _, _), n in zip(months, row)}
 
 
 def average_caseload(ds: Dataset) -> float | None:
