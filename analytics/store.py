@@ -12,6 +12,14 @@ id_participant). A newer snapshot replaces the rows of the persons it holds and 
 persons absent from it are kept (a snapshot never deletes history). When the snapshot carries
 `rendez_vous` / `immersions`, they replace those of the persons it holds. A file whose content hash
 was already imported is a no-op.
+
+Layout for reading at scale:
+- `person_key`, an integer in the three tables, stands for (action, territoire, id_participant): the engine
+  matches appointments and immersions to the selected persons on it instead of three strings. A person keeps
+  its key across re-imports; stores written before it existed get keys at their next import.
+- `immersions` are stored in date order (range scans skip row groups); `rendez_vous` in the extract's order,
+  since sorting millions of rows would cost about a sixth of the import. Their unfiltered reads go to
+  `rendez_vous_daily` (appointments per day, modality and presence), rebuilt from the whole table at every import.
 """
 
 from __future__ import annotations
