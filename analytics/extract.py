@@ -301,18 +301,26 @@ def _parse_dates(expr: pl.Expr) -> pl.Expr:
                        + [expr.str.strptime(pl.Date, DATE_FORMATS[5], strict=False, exact=True)])
 
 
-def _on_distinct(series: pl.Series, convert: pl.Expr, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+def _distinct(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    """The distinct non-null values of each text column, computed once for the privacy scan, the conversions
+    and the reference check (on millions of appointments, these `unique()` are most of their cost)."""
+    return {name: frame.get_column(name).drop_nulls().unique() for name, dtype in frame.schema.items() if dtype == pl.String}
+
+
+def _on_distinct(series: pl.Series, convert: pl.Expr, dtype: pl.DataType, distinct: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
     """Trim the cells, turn blanks into nulls and apply `convert` (an expression on `pl.col("v")`), on the
-    distinct raw values only, then map back: a column of millions of rows holds a few hundred distinct dates or
-    labels. Returns the typed column and the distinct raw values that are filled but could not be converted."""
-    distinct = series.drop_nulls().unique()
+    distinct raw values only (`distinct`, or computed here), then map back: a column of millions of rows holds a
+    few hundred distinct dates or labels. Returns the typed column and the distinct raw values that are filled but
+    could not be converted."""
+    if distinct is None:
+        distinct = series.drop_nulls().unique()
     values = pl.DataFrame({"raw": distinct}).with_columns(pl.col("raw").str.strip_chars().replace("", None).alias("v"))
     values = values.with_columns(convert.alias("out"))
     typed = series.replace_strict(values["raw"], values["out"], default=None, return_dtype=dtype).alias(series.name)
     return typed, values.filter(pl.col("v").is_not_null() & pl.col("out").is_null())["raw"]
 
 
-def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.DataFrame:
+def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem], distinct: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """Typed canonical frame; values that cannot be read are reported and left null. Cells are trimmed and
     blanks are nulls."""
     table = raw.table
@@ -341,7 +349,7 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem]) -> pl.Da
         else:  # free text and identifiers: millions of distinct values, trimmed in one vectorised pass
             typed[c.name] = col.str.strip_chars().replace("", None)
             continue
-        typed[c.name], unreadable = _on_distinct(col, convert, dtype)
+        typed[c.name], unreadable = _on_distinct(col, convert, dtype, (distinct or {}).get(c.name))
         if message and unreadable.len():
             bad = pl.DataFrame([raw.lines, col]).filter(col.is_in(unreadable.implode()))
             for line, value in bad.iter_rows():
@@ -460,7 +468,8 @@ def _consistency(raw: _Raw, typed: pl.DataFrame, problems: list[Problem]) -> Non
         _rule(typed, raw, problems, c("date_fin") < c("date_debut"), "date_fin", "date de fin antérieure à la date de début")
 
 
-def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], problems: list[Problem]) -> None:
+def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], problems: list[Problem],
+                      distinct: dict[str, dict[str, pl.Series]] | None = None) -> None:
     if "participants" not in typed or "id_participant" not in typed["participants"].columns:
         return
     known = typed["participants"]["id_participant"].drop_nulls().unique()
@@ -468,7 +477,13 @@ def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], pro
         df = typed.get(name)
         if df is None or "id_participant" not in df.columns:
             continue
-        bad = df.filter(pl.col("id_participant").is_not_null() & ~pl.col("id_participant").is_in(known.implode()))
+        # the identifiers used, from the distinct raw values when known (trimmed as the cells were)
+        raw_ids = (distinct or {}).get(name, {}).get("id_participant")
+        used = raw_ids.str.strip_chars().replace("", None).drop_nulls().unique() if raw_ids is not None else df["id_participant"].drop_nulls().unique()
+        unknown = used.filter(~used.is_in(known.implode()))
+        if unknown.len() == 0:
+            continue
+        bad = df.filter(pl.col("id_participant").is_in(unknown.implode()))
         for line, value in bad.select("__line", "id_participant").iter_rows():
             problems.append(Problem(raws[name].label, line, "id_participant", value, "personne inconnue : cet identifiant n'est pas dans participants"))
 
@@ -491,10 +506,12 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
     ignored: list[str] = []
     typed: dict[str, pl.DataFrame] = {}
     columns: dict[str, list[str]] = {}  # as read from the file (code_insee may then be derived)
+    distinct: dict[str, dict[str, pl.Series]] = {}
     for name, raw in raws.items():
         mapped = _map_headers(raw, problems, drop_identifying_columns, dropped, ignored)
-        problems.extend(scan_cells(raw.label, mapped, raw.lines))
-        t = _normalise(raw, mapped, problems)
+        distinct[name] = _distinct(mapped)
+        problems.extend(scan_cells(raw.label, mapped, raw.lines, distinct[name]))
+        t = _normalise(raw, mapped, problems, distinct[name])
         _validate_schema(raw, t, problems)
         _consistency(raw, t, problems)
         columns[name] = t.columns
@@ -502,7 +519,7 @@ def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Ex
             t, issues = geo.resolve_communes(t)
             problems.extend(Problem(raw.label, *issue) for issue in issues)
         typed[name] = t
-    _check_references(raws, typed, problems)
+    _check_references(raws, typed, problems, distinct)
     if "participants" in typed and typed["participants"].height == 0 and not problems:
         problems.append(Problem(raws["participants"].label, None, None, None,
                                 "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))

@@ -37,15 +37,18 @@ def identifying_column(header: str) -> bool:
     return words[0] in _FIRST_WORDS or " ".join(words[:3]) in IDENTIFYING_NAMES or " ".join(words[:2]) in IDENTIFYING_NAMES
 
 
-def scan_cells(label: str, frame: pl.DataFrame, lines: pl.Series) -> list:
-    """Problems for every cell that looks like a direct identifier (value not repeated in the message)."""
+def scan_cells(label: str, frame: pl.DataFrame, lines: pl.Series, distinct: dict[str, pl.Series] | None = None) -> list:
+    """Problems for every cell that looks like a direct identifier (value not repeated in the message).
+    `distinct`: the distinct non-null values of the text columns, when the caller already has them."""
     from analytics.extract import Problem  # local: extract imports this module
 
     problems = []
     for name in frame.columns:
         if frame.schema[name] != pl.String:
             continue
-        values = frame.get_column(name).drop_nulls().unique()
+        values = (distinct or {}).get(name)
+        if values is None:
+            values = frame.get_column(name).drop_nulls().unique()
         values = values.filter(values.str.contains(ANY))  # one pass over the distinct values, then each kind on the few hits
         for kind, pattern in PATTERNS.items():
             hits = values.filter(values.str.contains(pattern))
