@@ -314,3 +314,21 @@ def test_dropping_identifying_columns_imports_without_them(tmp_path):
 def test_csv_text_helper_writes_header_first():
     # guard for the helper the tests above rely on
     assert csv_text([{"a": "1", "b": None}], sep=";").splitlines() == ["a;b", "1;"]
+
+
+def test_appointment_ids_are_matched_after_trimming_and_unknown_ones_named_with_their_line(kit, tmp_path):
+    """An appointment whose identifier carries spaces still belongs to its person; an identifier absent from
+    participants is refused with its file, line and value."""
+    people = [kit.person("P1", entree="2023-01-10"), kit.person("P2", entree="2023-02-01")]
+    ok = [{"id_participant": " P1 ", "date": "12/01/2023", "modalite": "Physique", "presence": "Présent"},
+          {"id_participant": "P2\t", "date": "03/02/2023", "modalite": "Physique", "presence": "Présent"}]
+    kit.write_extract(tmp_path / "ok", people, rendez_vous=ok, sep=";")
+    extract = load_extract(tmp_path / "ok")
+    assert sorted(extract.tables["rendez_vous"]["id_participant"].to_list()) == ["P1", "P2"]
+    bad = ok + [{"id_participant": " Z9 ", "date": "04/02/2023", "modalite": "Physique", "presence": "Présent"}]
+    kit.write_extract(tmp_path / "bad", people, rendez_vous=bad, sep=";")
+    with pytest.raises(ExtractError) as err:
+        load_extract(tmp_path / "bad")
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.column, problem.value) == ("rendez_vous.csv", 4, "id_participant", "Z9")
+    assert "personne inconnue" in problem.message
