@@ -15,8 +15,9 @@ was already imported is a no-op.
 
 Layout for reading at scale:
 - `person_key`, an integer in the three tables, stands for (action, territoire, id_participant): the engine
-  matches appointments and immersions to the selected persons on it instead of three strings. A person keeps
-  its key across re-imports; stores written before it existed get keys at their next import.
+  matches appointments and immersions to the selected persons on it instead of three strings, and the
+  appointments (millions of rows) hold only it. A person keeps its key across re-imports; stores written before
+  it existed get keys, and narrower appointments, at their next import.
 - `immersions` are stored in date order (range scans skip row groups); `rendez_vous` in the extract's order,
   since sorting millions of rows would cost about a sixth of the import. Their unfiltered reads go to
   `rendez_vous_daily` (appointments per day, modality and presence), rebuilt from the whole table at every import.
@@ -63,7 +64,9 @@ def _ddl() -> list[str]:
         f"CREATE TABLE IF NOT EXISTS participants ({cols(S.PARTICIPANTS)}, epci VARCHAR, import_id BIGINT, PRIMARY KEY (action, territoire, id_participant))",
         # epci (derived at import, analytics.geo) was added after the first stores were written
         "ALTER TABLE participants ADD COLUMN IF NOT EXISTS epci VARCHAR",
-        f"CREATE TABLE IF NOT EXISTS rendez_vous ({cols(S.RENDEZ_VOUS, scope)})",
+        # appointments are by far the largest table: stored with their person's key only (stores written before
+        # person_key held the three key columns; `_upgrade_layout` narrows them)
+        f"CREATE TABLE IF NOT EXISTS rendez_vous (person_key BIGINT, {', '.join(f'{c.name} {SQL_TYPES[c.kind]}' for c in S.RENDEZ_VOUS.columns if c.name != 'id_participant')})",
         f"CREATE TABLE IF NOT EXISTS immersions ({cols(S.IMMERSIONS, scope)})",
         # person_key: an integer standing for (action, territoire, id_participant) in all three tables, given by
         # the import and kept by a person across re-imports; added after the first stores were written
@@ -187,21 +190,30 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
     return result
 
 
-def _backfill_person_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Stores written before `person_key` existed: number their persons, and give each appointment and immersion
-    its person's key (once; later imports keep the keys)."""
-    if not run(con, "SELECT count(*) FROM participants WHERE person_key IS NULL")[0][0]:
-        return
-    run(con, """UPDATE participants SET person_key = k.n FROM (
-                    SELECT action, territoire, id_participant,
-                           (SELECT coalesce(max(person_key), 0) FROM participants) + row_number() OVER () AS n
-                    FROM participants WHERE person_key IS NULL) k
-                WHERE participants.person_key IS NULL AND participants.action = k.action
-                  AND participants.territoire = k.territoire AND participants.id_participant = k.id_participant""")
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {name for (name,) in run(con, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table])}
+
+
+def _upgrade_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores written before `person_key` existed: number their persons, give each appointment and immersion its
+    person's key (once; later imports keep the keys), and keep only the key in the appointments."""
+    if run(con, "SELECT count(*) FROM participants WHERE person_key IS NULL")[0][0]:
+        run(con, """UPDATE participants SET person_key = k.n FROM (
+                        SELECT action, territoire, id_participant,
+                               (SELECT coalesce(max(person_key), 0) FROM participants) + row_number() OVER () AS n
+                        FROM participants WHERE person_key IS NULL) k
+                    WHERE participants.person_key IS NULL AND participants.action = k.action
+                      AND participants.territoire = k.territoire AND participants.id_participant = k.id_participant""")
     for table in ("rendez_vous", "immersions"):
-        run(con, f"""UPDATE {table} SET person_key = p.person_key FROM participants p
-                     WHERE {table}.person_key IS NULL AND {table}.action = p.action
-                       AND {table}.territoire = p.territoire AND {table}.id_participant = p.id_participant""")
+        if "id_participant" in _columns(con, table):
+            run(con, f"""UPDATE {table} SET person_key = p.person_key FROM participants p
+                         WHERE {table}.person_key IS NULL AND {table}.action = p.action
+                           AND {table}.territoire = p.territoire AND {table}.id_participant = p.id_participant""")
+    if "id_participant" in _columns(con, "rendez_vous"):
+        names = [c.name for c in S.RENDEZ_VOUS.columns if c.name != "id_participant"]
+        run(con, f"CREATE TABLE rendez_vous_narrow AS SELECT person_key, {', '.join(names)} FROM rendez_vous")
+        run(con, "DROP TABLE rendez_vous")
+        run(con, "ALTER TABLE rendez_vous_narrow RENAME TO rendez_vous")
 
 
 def _with_person_keys(con: duckdb.DuckDBPyConnection, people: pl.DataFrame) -> pl.DataFrame:
@@ -221,7 +233,7 @@ def _with_person_keys(con: duckdb.DuckDBPyConnection, people: pl.DataFrame) -> p
 def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
     ensure_schema(con)
     geo.backfill_store(con)  # rows of a store written before communes were resolved at import
-    _backfill_person_keys(con)
+    _upgrade_layout(con)
     people = extract.tables["participants"]
     if "epci" not in people.columns:
         people = people.with_columns(pl.lit(None, pl.String).alias("epci"))
@@ -247,16 +259,21 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
             if name not in extract.tables:
                 continue
             con.register(f"new_{name}", extract.tables[name].to_arrow())
-            run(con, f"DELETE FROM {name} o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
-            names = S.TABLES[name].names
-            # immersions in date order, so that range scans skip row groups; appointments in the extract's order:
-            # sorting millions of rows would cost a sixth of the import, and the unfiltered reads go to
-            # `rendez_vous_daily` below
-            order = "ORDER BY t.date_debut" if name == "immersions" else ""
-            # each row takes its person's action and territory (ids are unique in an extract, and all known: checked)
-            run(con, f"""INSERT INTO {name} (action, territoire, {', '.join(names)}, person_key)
-                         SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
-                         FROM new_{name} t JOIN new_people n USING (id_participant) {order}""")
+            # the persons of the snapshot keep their keys: their rows are found by key
+            run(con, f"DELETE FROM {name} WHERE person_key IN (SELECT person_key FROM new_people)")
+            # each row takes its person's key (ids are unique in an extract, and all known: checked)
+            if name == "rendez_vous":
+                # in the extract's order: sorting millions of rows would cost a sixth of the import, and the
+                # unfiltered reads go to `rendez_vous_daily` below
+                names = [c.name for c in S.RENDEZ_VOUS.columns if c.name != "id_participant"]
+                run(con, f"""INSERT INTO rendez_vous (person_key, {', '.join(names)})
+                             SELECT n.person_key, {', '.join('t.' + c for c in names)}
+                             FROM new_rendez_vous t JOIN new_people n USING (id_participant)""")
+            else:  # in date order, so that range scans skip row groups
+                names = S.IMMERSIONS.names
+                run(con, f"""INSERT INTO immersions (action, territoire, {', '.join(names)}, person_key)
+                             SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
+                             FROM new_immersions t JOIN new_people n USING (id_participant) ORDER BY t.date_debut""")
         # appointments per day, modality and presence (a few thousand rows): what the unfiltered figures read,
         # rebuilt from the whole table at every import so that it always matches it
         run(con, """CREATE OR REPLACE TABLE rendez_vous_daily AS

@@ -173,7 +173,9 @@ def indicators(t: Tables, start: date, end: date, filters=None) -> dict:
                                                "within_7_days_rate": rate((delay <= 7).sum(), len(delay))}
 
     # appointments dated in the period, of the selected persons
-    rdv = t.rendez_vous[t.rendez_vous["date"].between(start, end)].merge(p[KEY], on=KEY)
+    # appointments carry their person's key (stores written before it existed: the three key columns)
+    on = ["person_key"] if "person_key" in t.rendez_vous.columns and "person_key" in p.columns else KEY
+    rdv = t.rendez_vous[t.rendez_vous["date"].between(start, end)].merge(p[on], on=on)
     planned, attended = len(rdv), int((rdv["presence"] == "Présent").sum())
     out["appointments"] = {"planned": planned, "attended": attended, "attendance_rate": rate(attended, planned),
                            "by_modality": counts(rdv["modalite"])}

@@ -223,7 +223,8 @@ def test_malformed_extracts_never_crash_and_never_change_the_store(fuzz_db, tmp_
 
 def test_appointments_and_immersions_take_their_persons_action_and_territory(tmp_path):
     """An extract holding several actions and territories: every appointment and immersion is stored under its
-    own person's (action, territoire), none is lost or duplicated."""
+    own person (appointments by its key, immersions also with its action and territory), none is lost or
+    duplicated."""
     frames = synthetic_extract(400, seed=7)
     people = frames["participants"]
     assert people.select("action", "territoire").n_unique() > 1  # the case under test
@@ -231,13 +232,16 @@ def test_appointments_and_immersions_take_their_persons_action_and_territory(tmp
     db = tmp_path / "s.duckdb"
     run_import(tmp_path / "x", db)
     con = connect_readonly(db)
-    expected = {}
-    for row in people.select("id_participant", "action", "territoire").iter_rows():
-        expected[row[0]] = (row[1], row[2])
-    for table, n in (("rendez_vous", frames["rendez_vous"].height), ("immersions", frames["immersions"].height)):
-        stored = query(con, f"SELECT id_participant, action, territoire FROM {table}")
-        assert stored.height == n
-        assert all(expected[i] == (a, t) for i, a, t in stored.iter_rows())
+    stored = query(con, """SELECT p.id_participant, p.action, p.territoire, r.date, r.modalite, r.presence
+                           FROM rendez_vous r JOIN participants p USING (person_key)""")
+    expected = frames["rendez_vous"].join(people.select("id_participant", "action", "territoire"), on="id_participant")
+    assert stored.height == frames["rendez_vous"].height
+    assert stored.sort(stored.columns).equals(expected.select(stored.columns).sort(stored.columns))
+    imm = query(con, "SELECT i.id_participant, i.action, i.territoire, p.id_participant AS of_key FROM immersions i "
+                     "JOIN participants p USING (person_key)")
+    assert imm.height == frames["immersions"].height and (imm["id_participant"] == imm["of_key"]).all()
+    by_id = dict(zip(people["id_participant"], zip(people["action"], people["territoire"])))
+    assert all(by_id[i] == (a, t) for i, a, t, _ in imm.iter_rows())
 
 
 def test_daily_appointments_table_matches_the_appointments_and_old_stores_read_the_table_itself(tmp_path):
@@ -268,10 +272,29 @@ def test_daily_appointments_table_matches_the_appointments_and_old_stores_read_t
     assert sum(a["planned"] for a in with_daily.values()) == changed["rendez_vous"].height
 
 
+def _appointments_by_person(con) -> pl.DataFrame:
+    return query(con, """SELECT p.id_participant, r.date, r.modalite, r.presence FROM rendez_vous r
+                         JOIN participants p USING (person_key) ORDER BY ALL""")
+
+
+def _make_old_layout(db: Path, old: Path) -> None:
+    """`old`: the store `db` as a version before person_key wrote it (appointments with the three key columns)."""
+    shutil.copyfile(db, old)
+    w = duckdb.connect(str(old))
+    w.execute("""CREATE TABLE rv_old AS SELECT p.action, p.territoire, p.id_participant, r.date, r.modalite, r.presence
+                 FROM rendez_vous r JOIN participants p USING (person_key)""")
+    w.execute("DROP TABLE rendez_vous")
+    w.execute("ALTER TABLE rv_old RENAME TO rendez_vous")
+    for table in ("participants", "immersions"):
+        w.execute(f"ALTER TABLE {table} DROP COLUMN person_key")
+    w.execute("DROP TABLE rendez_vous_daily")
+    w.close()
+
+
 def test_person_keys_are_kept_across_imports_and_given_to_old_stores(tmp_path):
     """Every person has one integer `person_key`, shared by its appointments and immersions; a re-import keeps the
     keys of the persons already stored and numbers the new ones after them; a store written before the keys
-    existed gets them at its next import, and opened read-only without them gives the same figures."""
+    existed gives the same figures read as it is, and gets keys (and key-only appointments) at its next import."""
     frames = synthetic_extract(300, seed=5)
     first = {**frames, "participants": frames["participants"].head(200)}
     first = {**first, **{t: frames[t].filter(pl.col("id_participant").is_in(first["participants"]["id_participant"].implode()))
@@ -288,29 +311,24 @@ def test_person_keys_are_kept_across_imports_and_given_to_old_stores(tmp_path):
     kept = before.join(after, on="id_participant", suffix="_after")
     assert kept.height == 200 and (kept["person_key"] == kept["person_key_after"]).all()
     assert after.join(before, on="id_participant", how="anti")["person_key"].min() > before["person_key"].max()
-    for table in ("rendez_vous", "immersions"):
-        wrong = query(con, f"""SELECT count(*) AS n FROM {table} t JOIN participants p USING (action, territoire, id_participant)
-                               WHERE t.person_key IS DISTINCT FROM p.person_key""")["n"][0]
-        assert wrong == 0
+    appointments = _appointments_by_person(con)
+    assert appointments.equals(frames["rendez_vous"].select(appointments.columns).sort(appointments.columns))
+    wrong = query(con, """SELECT count(*) AS n FROM immersions i JOIN participants p USING (action, territoire, id_participant)
+                          WHERE i.person_key IS DISTINCT FROM p.person_key""")["n"][0]
+    assert wrong == 0
     years = query(con, "SELECT DISTINCT year(date_prescription) AS y FROM participants ORDER BY y")["y"].to_list()
     commune = query(con, "SELECT commune FROM participants GROUP BY commune ORDER BY count(*) DESC LIMIT 1")["commune"][0]
-    expected = {(y, f): compute_indicators(con, Period.year(y), Filters(commune=f)) for y in years for f in ((), (commune,))}
-    # the same store as an older version wrote it: no person_key anywhere
+    cases = [(y, f) for y in years for f in ((), (commune,))]
+    expected = {(y, f): compute_indicators(con, Period.year(y), Filters(commune=f)) for y, f in cases}
     old = tmp_path / "old.duckdb"
-    shutil.copyfile(db, old)
-    w = duckdb.connect(str(old))
-    for table in ("participants", "rendez_vous", "immersions"):
-        w.execute(f"ALTER TABLE {table} DROP COLUMN person_key")
-    w.close()
+    _make_old_layout(db, old)
     old_con = connect_readonly(old)
-    assert {(y, f): compute_indicators(old_con, Period.year(y), Filters(commune=f)) for y in years for f in ((), (commune,))} == expected
-    run_import(tmp_path / "b", old)  # same content: a no-op, the keys stay absent
-    changed = {**frames, "participants": frames["participants"].with_columns(pl.col("age") + 1)}
-    write_extract(changed, tmp_path / "c")
-    run_import(tmp_path / "c", old)  # a real import: the keys are given, then kept
+    assert {(y, f): compute_indicators(old_con, Period.year(y), Filters(commune=f)) for y, f in cases} == expected
+    # an import upgrades the layout (keys given, appointments by key); this one carries no appointment, so those
+    # read below are the migrated ones
+    write_extract({"participants": frames["participants"].with_columns(pl.col("age") + 1)}, tmp_path / "c")
+    run_import(tmp_path / "c", old)
     con = connect_readonly(old)
     assert query(con, "SELECT count(*) AS n FROM participants WHERE person_key IS NULL")["n"][0] == 0
-    for table in ("rendez_vous", "immersions"):
-        wrong = query(con, f"""SELECT count(*) AS n FROM {table} t JOIN participants p USING (action, territoire, id_participant)
-                               WHERE t.person_key IS DISTINCT FROM p.person_key""")["n"][0]
-        assert wrong == 0
+    assert "id_participant" not in query(con, "SELECT * FROM rendez_vous LIMIT 0").columns
+    assert _appointments_by_person(con).equals(appointments)
