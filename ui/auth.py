@@ -17,6 +17,7 @@ and logouts go to the audit log (`analytics.audit`).
 from __future__ import annotations
 
 import time
+from urllib.parse import urlparse
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -28,6 +29,7 @@ from analytics.indicators import Filters
 
 SESSION = "auth_user"
 FAILURES = "auth_failures"
+REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), reopened after login
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ROW_LEVEL_PAGES = {"donnees"}  # validation reports, completeness and import history of the whole store
 ROW_LEVEL_TITLES = {"Données"}
@@ -74,6 +76,15 @@ def restrict(filters: Filters) -> Filters:
 def scope() -> Filters:
     """The filters of everything the user may see (territories and actions granted)."""
     return restrict(Filters())
+
+
+def reopen_requested_page(pages: list, current) -> None:
+    """After logging in from a shared link, go to the page it named, with the filters of its query string (still
+    in the URL); nothing when it named no page, the page already shown, or a page this user may not open."""
+    path = st.session_state.pop(REQUESTED_PAGE, "") if current_user() is not None else ""
+    target = next((p for p in pages if path and p.url_path == path), None)
+    if target is not None and target.url_path != current.url_path:
+        st.switch_page(target, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 def allowed_pages(pages: list) -> list:
@@ -181,6 +192,9 @@ def _login_screen(m: str) -> None:
         if st.button("Se connecter", type="primary", key="auth_oidc_login"):
             st.login(providers[0]) if providers and "client_id" not in (_secrets_auth() or {}) else st.login()
         return
+    if REQUESTED_PAGE not in st.session_state:
+        # the login runs leave the page path out of the URL (the query string stays): remember it now
+        st.session_state[REQUESTED_PAGE] = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
     with st.form("auth_login"):
         name = st.text_input("Identifiant", key="auth_name")
         password = st.text_input("Mot de passe", type="password", key="auth_password")

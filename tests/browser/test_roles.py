@@ -62,3 +62,23 @@ def test_analyst_cannot_widen_the_territory_with_the_url(accounts_app, page):
     # the sample's persons are all in « 5 vallées »: an analyst of Vimeu sees none of them
     dash.page.get_by_text("Aucune personne ne correspond", exact=False).wait_for(timeout=30_000)
     assert dash.page.locator("[data-testid=stMetric]").count() == 0
+
+
+def test_a_shared_deep_link_opens_its_page_and_filters_after_logging_in(accounts_app, page):
+    """A colleague's link to a filtered page, opened while logged out: after the login form, the user is on that
+    page with those filters, not on the overview."""
+    dash = Dash(page, accounts_app)
+    _login_at(dash, "copil", "freins", commune="Doullens")
+    assert dash.problems() == []
+    assert "/freins" in dash.page.url and "commune=Doullens" in dash.page.url
+    assert dash.nav_link("Freins").get_attribute("aria-current") == "page"
+    assert dash.multiselect("Commune") == ["Doullens"]
+
+
+def _login_at(dash: Dash, name: str, path: str, **query) -> None:
+    dash.open(path, **query)
+    dash.page.get_by_label("Identifiant").fill(name)
+    dash.page.get_by_label("Mot de passe").fill(PASSWORD)
+    dash.page.get_by_role("button", name="Se connecter").click()
+    dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
+    dash.wait_ready()
