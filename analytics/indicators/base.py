@@ -101,8 +101,9 @@ class Dataset:
 
 
 PERSON_KEY = ["action", "territoire", "id_participant"]
-# The columns the figures and the pages read: a loaded Dataset identifies its persons by the integer `pid` (the row
-# id in the store file) instead of the three key strings, and leaves out the columns no figure uses.
+# The columns the figures and the pages read: a loaded Dataset identifies its persons by the integer `pid` (the
+# store's `person_key`; the row id for a store written before it) instead of the three key strings, and leaves
+# out the columns no figure uses.
 PERSON_COLUMNS = [c for c in S.PARTICIPANTS.names
                   if c not in PERSON_KEY + ["date_fin_prevue", "situation_post_sortie"]] + ["epci"]  # epci: derived at import
 
