@@ -16,6 +16,7 @@ and logouts go to the audit log (`analytics.audit`).
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlparse
 
@@ -137,9 +138,29 @@ def gate() -> User | None:
         return None
     user = _oidc_user() if m == "oidc" else _local_user()
     if user is None:
+        if REQUESTED_PAGE not in st.session_state:
+            # the page a shared link names (reopened after login by `reopen_requested_page`)
+            path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
+            st.session_state[REQUESTED_PAGE] = path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
         _login_screen(m)
+        # The login screen's own hidden navigation, so that the menu of a session that just logged out is not left
+        # behind. A shared link's path is one of its pages (the first one is served at « / » whatever its path), so
+        # that Streamlit does not call the page missing and the URL, with the link's filters, stays as it is.
+        requested = st.session_state[REQUESTED_PAGE]
+        pages = [st.Page(_login_page, title="Connexion", url_path="connexion", default=True)]
+        if requested and requested != "connexion":
+            pages.append(st.Page(_login_page_of_link, title="Connexion", url_path=requested))
+        st.navigation(pages, position="hidden")
         st.stop()
     return user
+
+
+def _login_page() -> None:
+    """The login screen is drawn by `gate` before the navigation: these pages only stand in for it."""
+
+
+def _login_page_of_link() -> None:
+    """The login screen is drawn by `gate` before the navigation: these pages only stand in for it."""
 
 
 def _local_user() -> User | None:
@@ -192,9 +213,6 @@ def _login_screen(m: str) -> None:
         if st.button("Se connecter", type="primary", key="auth_oidc_login"):
             st.login(providers[0]) if providers and "client_id" not in (_secrets_auth() or {}) else st.login()
         return
-    if REQUESTED_PAGE not in st.session_state:
-        # the login runs leave the page path out of the URL (the query string stays): remember it now
-        st.session_state[REQUESTED_PAGE] = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
     with st.form("auth_login"):
         name = st.text_input("Identifiant", key="auth_name")
         password = st.text_input("Mot de passe", type="password", key="auth_password")

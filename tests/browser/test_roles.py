@@ -53,6 +53,7 @@ def test_partner_sees_masked_counts_no_data_page_and_logs_out(accounts_app, page
     dash.wait_ready()
     assert dash.page.get_by_label("Identifiant").count() == 1
     assert dash.page.locator("[data-testid=stMetric]").count() == 0
+    assert dash.page.locator("[data-testid=stSidebarNavLink]").count() == 0  # no navigation left from the session
 
 
 def test_analyst_cannot_widen_the_territory_with_the_url(accounts_app, page):
