@@ -20,9 +20,7 @@ PAGES = [
 ]
 
 state.ensure_store()
-allowed = auth.allowed_pages(PAGES)
-nav = st.navigation(allowed)  # a role's navigation holds only the pages it may use
-auth.reopen_requested_page(allowed, nav)  # just logged in from a shared link: to the page it named
+nav = st.navigation(auth.allowed_pages(PAGES))  # a role's navigation holds only the pages it may use
 filters.sidebar()
 auth.sidebar()
 if presentation.sidebar():  # the COPIL deck replaces the page while the toggle is on

@@ -30,7 +30,7 @@ from analytics.indicators import Filters
 
 SESSION = "auth_user"
 FAILURES = "auth_failures"
-REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), reopened after login
+REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), kept in the URL
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ROW_LEVEL_PAGES = {"donnees"}  # validation reports, completeness and import history of the whole store
 ROW_LEVEL_TITLES = {"Données"}
@@ -77,15 +77,6 @@ def restrict(filters: Filters) -> Filters:
 def scope() -> Filters:
     """The filters of everything the user may see (territories and actions granted)."""
     return restrict(Filters())
-
-
-def reopen_requested_page(pages: list, current) -> None:
-    """After logging in from a shared link, go to the page it named, with the filters of its query string (still
-    in the URL); nothing when it named no page, the page already shown, or a page this user may not open."""
-    path = st.session_state.pop(REQUESTED_PAGE, "") if current_user() is not None else ""
-    target = next((p for p in pages if path and p.url_path == path), None)
-    if target is not None and target.url_path != current.url_path:
-        st.switch_page(target, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 def allowed_pages(pages: list) -> list:
@@ -139,7 +130,7 @@ def gate() -> User | None:
     user = _oidc_user() if m == "oidc" else _local_user()
     if user is None:
         if REQUESTED_PAGE not in st.session_state:
-            # the page a shared link names (reopened after login by `reopen_requested_page`)
+            # the page a shared link names
             path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
             st.session_state[REQUESTED_PAGE] = path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
         _login_screen(m)
@@ -152,6 +143,7 @@ def gate() -> User | None:
             pages.append(st.Page(_login_page_of_link, title="Connexion", url_path=requested))
         st.navigation(pages, position="hidden")
         st.stop()
+    st.session_state.pop(REQUESTED_PAGE, None)  # logged in: the link's page is now served by the real navigation
     return user
 
 
