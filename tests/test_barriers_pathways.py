@@ -14,7 +14,7 @@ from analytics.charts import barriers as barrier_charts
 from analytics.charts import pathways as pathway_charts
 from analytics.indicators import Filters, Period, compute, dataset, empty_dataset
 from analytics.indicators.barriers import barrier_by_outcome, barrier_cooccurrence
-from analytics.indicators.base import Dataset
+from analytics.indicators.base import Dataset, persons_schema
 from analytics.indicators.exits import exits_by_immersion, pathway_flows, positive_rate_by_month, time_in_programme
 from analytics.store import connect_readonly
 
@@ -54,7 +54,7 @@ IMMERSIONS = [  # (person, start): P1 one before its exit and one after; P4 two 
 @pytest.fixture(scope="module")
 def ds() -> Dataset:
     empty = empty_dataset(P)
-    persons = pl.DataFrame([{**{c: None for c in empty.persons.columns}, **row} for row in PERSONS], schema=empty.persons.schema)
+    persons = pl.DataFrame([{**{c: None for c in empty.persons.columns}, **row} for row in PERSONS], schema=persons_schema())
     imm = pl.DataFrame([{**{c: None for c in empty.immersions.columns}, "action": S.DEFAULT_ACTION, "territoire": S.DEFAULT_TERRITORY,
                          "id_participant": pid, "date_debut": D(start), "date_fin": D(start).replace(day=D(start).day + 5)}
                         for pid, start in IMMERSIONS], schema=empty.immersions.schema)

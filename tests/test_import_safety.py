@@ -24,7 +24,8 @@ from analytics.extract import ExtractError, load_extract
 from analytics.importer import run_import
 from analytics.indicators import Filters, Period, compute_indicators
 from analytics.sample import synthetic_extract, write_extract
-from analytics.store import connect_readonly, import_extract, query
+from analytics.indicators.base import immersions_before_exit_counts
+from analytics.store import CODED_COLUMNS, READ_COLUMNS, connect_readonly, import_extract, query
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -244,32 +245,61 @@ def test_appointments_and_immersions_take_their_persons_action_and_territory(tmp
     assert all(by_id[i] == (a, t) for i, a, t, _ in imm.iter_rows())
 
 
-def test_daily_appointments_table_matches_the_appointments_and_old_stores_read_the_table_itself(tmp_path):
-    """`rendez_vous_daily` (what unfiltered figures read) holds exactly the counts of `rendez_vous` after each import,
-    re-imports included; a store without it (written before it existed) gives the same `appointments` figure."""
+def _decoded(table: str, alias: str, columns: list[str]) -> str:
+    """SELECT items giving back the values of the coded `columns` of a read table."""
+    return ", ".join(f"(SELECT value FROM value_codes WHERE column_name = '{c}' AND code = {alias}.{c}) AS {c}" for c in columns)
+
+
+def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_tables_themselves(tmp_path):
+    """The read tables rebuilt at each import (re-imports included) hold exactly the stored data: `participants_coded`
+    decodes to `participants` and counts each exit's immersions as `immersions_before_exit_counts` does,
+    `rendez_vous_daily` counts `rendez_vous` per day, modality, presence and filter columns; and a store without
+    them (written before they existed) gives the same figures, with and without filters."""
     frames = synthetic_extract(300, seed=3)
     write_extract(frames, tmp_path / "x")
     db = tmp_path / "s.duckdb"
     run_import(tmp_path / "x", db)
-    changed = {**frames, "rendez_vous": frames["rendez_vous"].head(frames["rendez_vous"].height // 2)}
+    people = frames["participants"].with_columns(  # a re-import moving some persons to another commune
+        pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.lit("Ham")).otherwise(pl.col("commune")).alias("commune"),
+        pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.lit(None)).otherwise(pl.col("code_insee")).alias("code_insee"))
+    changed = {**frames, "participants": people, "rendez_vous": frames["rendez_vous"].head(frames["rendez_vous"].height // 2)}
     write_extract(changed, tmp_path / "y")
     run_import(tmp_path / "y", db)  # a snapshot re-import replaces the appointments of the persons it holds
     con = connect_readonly(db)
-    diff = query(con, """SELECT count(*) AS n FROM (
-        (SELECT date, modalite, presence, count(*)::BIGINT AS n FROM rendez_vous GROUP BY ALL)
-        EXCEPT ALL (SELECT date, modalite, presence, n FROM rendez_vous_daily)) """)["n"][0]
-    assert diff == 0
+    filters = ["commune", "prescripteur", "territoire", "action", "epci"]
+    diff = query(con, f"""SELECT count(*) AS n FROM (
+        (SELECT r.date, r.modalite, r.presence, {', '.join('p.' + c for c in filters)}, count(*)::BIGINT AS n
+         FROM rendez_vous r JOIN participants p USING (person_key) GROUP BY ALL)
+        EXCEPT ALL (SELECT d.date, d.modalite, d.presence, {_decoded('rendez_vous_daily', 'd', filters)}, d.n FROM rendez_vous_daily d))""")
+    assert diff["n"][0] == 0
     assert query(con, "SELECT sum(n)::BIGINT AS n FROM rendez_vous_daily")["n"][0] == changed["rendez_vous"].height
+    plain = [c for c in READ_COLUMNS if c not in CODED_COLUMNS]
+    diff = query(con, f"""SELECT count(*) AS n FROM (
+        (SELECT person_key AS pid, {', '.join(READ_COLUMNS)}, action, territoire FROM participants)
+        EXCEPT ALL (SELECT pid, {', '.join(READ_COLUMNS)}, action, territoire FROM (
+            SELECT k.pid, {', '.join('k.' + c for c in plain)}, {_decoded('participants_coded', 'k', CODED_COLUMNS)}
+            FROM participants_coded k)))""")
+    assert diff["n"][0] == 0 and query(con, "SELECT count(*) AS n FROM participants_coded")["n"][0] == 300
+    stored = query(con, "SELECT p.id_participant, k.immersions_before_exit FROM participants_coded k "
+                        "JOIN participants p ON p.person_key = k.pid ORDER BY 1")
+    keyed_immersions = changed["immersions"].join(people.select("id_participant", "action", "territoire"), on="id_participant")
+    computed = immersions_before_exit_counts(people.sort("id_participant"), keyed_immersions)
+    assert stored["immersions_before_exit"].to_list() == computed.to_list() and computed.sum() > 0
+    commune = people["commune"].mode()[0]
+    prescriber = people["prescripteur"].mode()[0]
+    selections = [Filters(), Filters(commune=(commune, "Ham")), Filters(prescriber=(prescriber,)), Filters(commune=("Nulle part",))]
     years = query(con, "SELECT DISTINCT year(date) AS y FROM rendez_vous ORDER BY y")["y"].to_list()
-    with_daily = {y: compute_indicators(con, Period.year(y), keys=["appointments"])["appointments"] for y in years}
+    with_read_tables = {(y, f): compute_indicators(con, Period.year(y), f) for y in years for f in selections}
+    assert sum(with_read_tables[(y, Filters())]["appointments"]["planned"] for y in years) == changed["rendez_vous"].height
+    assert any(v["exits_with_immersion"] for v in with_read_tables.values())
     old = tmp_path / "old.duckdb"
     shutil.copyfile(db, old)
     w = duckdb.connect(str(old))
-    w.execute("DROP TABLE rendez_vous_daily")
+    for table in ("rendez_vous_daily", "participants_coded", "value_codes"):
+        w.execute(f"DROP TABLE {table}")
     w.close()
     old_con = connect_readonly(old)
-    assert {y: compute_indicators(old_con, Period.year(y), keys=["appointments"])["appointments"] for y in years} == with_daily
-    assert sum(a["planned"] for a in with_daily.values()) == changed["rendez_vous"].height
+    assert {(y, f): compute_indicators(old_con, Period.year(y), f) for y in years for f in selections} == with_read_tables
 
 
 def _appointments_by_person(con) -> pl.DataFrame:

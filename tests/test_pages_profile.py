@@ -13,7 +13,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from analytics import schema as S
 from analytics.charts import profile as profile_charts
 from analytics.indicators import Filters, Period, compute, compute_indicators, empty_dataset
-from analytics.indicators.base import Dataset
+from analytics.indicators.base import Dataset, persons_schema
 from analytics.indicators.profile import sex_by_household
 from analytics.store import connect_readonly
 
@@ -36,7 +36,7 @@ def _persons(rows: list[tuple]) -> pl.DataFrame:
                    date_sortie=sortie and date.fromisoformat(sortie), motif_sortie=sortie and "Abandon",
                    motif_non_entree=None if entree else "En attente")
         out.append(row)
-    return pl.DataFrame(out, schema=empty.schema)
+    return pl.DataFrame(out, schema=persons_schema())
 
 
 def test_sex_by_household_by_hand():

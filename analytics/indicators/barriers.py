@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset, person_key
+from analytics.indicators.base import Dataset, person_key, tally
 from analytics.indicators.populations import active_at_end, exits, participants, positive_exits
 from analytics.indicators.profile import barriers_long
 
@@ -51,6 +51,6 @@ def barrier_by_outcome(ds: Dataset) -> pl.DataFrame:
     barriers = _ordered(participants(ds)["frein_principal"].drop_nulls().unique().to_list())
     grid = pl.DataFrame({"frein_principal": barriers}, schema={"frein_principal": pl.String}).join(
         pl.DataFrame({"outcome": OUTCOMES}), how="cross", maintain_order="left_right")
-    found = tagged.group_by("frein_principal", "outcome").len("n")
+    found = tally(tagged, "frein_principal", "outcome")
     return (grid.join(found, on=["frein_principal", "outcome"], how="left", maintain_order="left")
             .with_columns(c("n").fill_null(0).cast(pl.Int64)))

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from analytics import schema as S
-from analytics.store import collected_columns, query
+from analytics.store import IMMERSIONS_BEFORE_EXIT, READ_COLUMNS, TEXT_COLUMNS, collected_columns, query
 
 FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action",
                   "epci": "epci"}
@@ -70,12 +70,15 @@ class Filters:
     action: tuple[str, ...] = ()
     epci: tuple[str, ...] = ()  # official EPCI names (analytics.geo)
 
-    def sql(self, alias: str = "p") -> tuple[str, list]:
+    def sql(self, alias: str = "p", coded: bool = False) -> tuple[str, list]:
+        """A WHERE clause and its parameters; `coded`: on `participants_coded`, whose text columns hold codes."""
         clauses, params = [], []
         for attr, column in FILTER_COLUMNS.items():
             values = getattr(self, attr)
             if values:
-                clauses.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
+                marks = ", ".join("?" * len(values))
+                clauses.append(f"{alias}.{column} IN (SELECT code FROM value_codes WHERE column_name = '{column}' AND value IN ({marks}))"
+                               if coded else f"{alias}.{column} IN ({marks})")
                 params.extend(values)
         return (" AND ".join(clauses) or "TRUE"), params
 
@@ -91,6 +94,14 @@ class Filters:
 
 @dataclass
 class Dataset:
+    """What the figures are computed on.
+
+    The text columns of `persons` (`TEXT_COLUMNS`) are Polars Enums, whatever built the Dataset: a frame given
+    with strings is converted here. Compare them with `==` / `is_in`, group by them, and cast the few rows of a
+    result to `pl.String` before a join with a string frame, a string operation or `fill_null` with a new label
+    (`fill_null` with a value outside the categories leaves the nulls as they are).
+    """
+
     period: Period
     filters: Filters
     persons: pl.DataFrame  # persons concerned by the period (see module docstring)
@@ -99,13 +110,20 @@ class Dataset:
     collected: dict[str, set[str]] = field(default_factory=dict)
     caseload_target: int | None = None
 
+    def __post_init__(self):
+        text = [col for col in TEXT_COLUMNS if self.persons.schema.get(col) == pl.String]
+        if text:
+            self.persons = self.persons.with_columns(
+                pl.col(col).cast(pl.Enum(self.persons[col].drop_nulls().unique().sort().to_list())) for col in text)
+        if IMMERSIONS_BEFORE_EXIT not in self.persons.columns:
+            self.persons = self.persons.with_columns(immersions_before_exit_counts(self.persons, self.immersions))
+
 
 PERSON_KEY = ["action", "territoire", "id_participant"]
 # The columns the figures and the pages read: a loaded Dataset identifies its persons by the integer `pid` (the
 # store's `person_key`; the row id for a store written before it) instead of the three key strings, and leaves
 # out the columns no figure uses.
-PERSON_COLUMNS = [c for c in S.PARTICIPANTS.names
-                  if c not in PERSON_KEY + ["date_fin_prevue", "situation_post_sortie"]] + ["epci"]  # epci: derived at import
+PERSON_COLUMNS = READ_COLUMNS
 
 
 def person_key(df: pl.DataFrame) -> list[str]:
@@ -118,6 +136,8 @@ class _Catalog:
     source: str  # the participants, with `epci` and the integer person key `pid`
     keyed: bool  # the three tables carry `person_key`
     daily: bool  # `rendez_vous_daily` exists
+    daily_by_filters: bool  # it also holds the (coded) filter columns
+    coded: bool  # `participants_coded` exists and holds every person
 
 
 def _catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
@@ -127,34 +147,57 @@ def _catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
     found = query(con, """SELECT
         count(*) FILTER (WHERE table_name = 'participants' AND column_name = 'epci') AS epci,
         count(*) FILTER (WHERE table_name IN ('participants', 'rendez_vous', 'immersions') AND column_name = 'person_key') AS keyed,
-        count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily FROM duckdb_columns()""").row(0)
+        count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily,
+        count(*) FILTER (WHERE table_name = 'rendez_vous_daily' AND column_name = 'commune') AS daily_by_filters,
+        count(*) FILTER (WHERE table_name = 'participants_coded' AND column_name = 'pid') AS coded FROM duckdb_columns()""").row(0)
     epci = "" if found[0] else ", NULL::VARCHAR AS epci"
     pid = "person_key" if found[1] == 3 else "rowid"
-    return _Catalog(f"(SELECT *{epci}, {pid} AS pid FROM participants)", found[1] == 3, bool(found[2]))
+    # the coded copy is rebuilt by every import; a store changed since by other means is read from `participants`
+    coded = bool(found[4]) and found[1] == 3 and query(
+        con, "SELECT (SELECT count(*) FROM participants_coded) = (SELECT count(*) FROM participants) AS same").row(0)[0]
+    return _Catalog(f"(SELECT *{epci}, {pid} AS pid FROM participants)", found[1] == 3, bool(found[2]),
+                    bool(found[3]) and coded, coded)
+
+
+def _enums(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Enum]:
+    """The Enum of each coded column: its values in code order."""
+    found = query(con, "SELECT column_name, list(value ORDER BY code) AS v FROM value_codes GROUP BY ALL")
+    out = dict(zip(found["column_name"].to_list(), found["v"].to_list()))
+    return {col: pl.Enum(out.get(col) or []) for col in TEXT_COLUMNS}
 
 
 def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
                  caseload_target: int | None = None) -> Dataset:
-    where, params = filters.sql("p")
     cat = _catalog(con)
-    source = cat.source
+    # The persons are selected on `participants_coded` (integers, and each person's immersions before exit) when
+    # the store has it, else on `participants`.
+    source = "participants_coded" if cat.coded else cat.source
+    where, params = filters.sql("p", coded=cat.coded)
     span = [period.end, period.start, period.start, period.end, period.start, period.end]
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
-    persons = query(con, f"SELECT {', '.join('p.' + c for c in PERSON_COLUMNS)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
+    columns = PERSON_COLUMNS + ([IMMERSIONS_BEFORE_EXIT] if cat.coded else [])
+    persons = query(con, f"SELECT {', '.join('p.' + c for c in columns)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
-    # the immersions the figures read: those begun in P, and those begun before P by the persons leaving in P
-    # (two disjoint parts, each selecting few rows before it meets the persons)
+    if cat.coded:
+        enums = _enums(con)
+        persons = persons.with_columns(pl.col(col).cat.to(enums[col]) for col in TEXT_COLUMNS)
+    # The immersions begun in P; without the coded table, also those begun before P by the persons leaving in P,
+    # from which the Dataset counts each exit's immersions (two disjoint parts, each selecting few rows before it
+    # meets the persons).
     imm = "date_debut, secteur, debouche_contrat"
-    if cat.keyed:
-        of_persons = "" if filters.is_empty() else f" AND person_key IN (SELECT p.pid FROM {source} p WHERE {where})"
+    of_persons = "" if filters.is_empty() else f" AND person_key IN (SELECT p.pid FROM {source} p WHERE {where})"
+    in_period = [period.start, period.end] + ([] if filters.is_empty() else params)
+    if cat.coded:
+        immersions = query(con, f"SELECT person_key AS pid, {imm} FROM immersions WHERE date_debut BETWEEN ? AND ?{of_persons}",
+                           in_period)
+    elif cat.keyed:
         immersions = query(con, f"""
             SELECT person_key AS pid, {imm} FROM immersions WHERE date_debut BETWEEN ? AND ?{of_persons}
             UNION ALL
             SELECT person_key AS pid, {imm} FROM immersions
             WHERE date_debut < ? AND person_key IN (SELECT p.pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?)""",
-                           [period.start, period.end] + ([] if filters.is_empty() else params)
-                           + [period.start] + params + [period.start, period.end])
+                           in_period + [period.start] + params + [period.start, period.end])
     else:
         keys = "action, territoire, id_participant"
         immersions = query(con, f"""
@@ -166,12 +209,15 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
             FROM (SELECT {keys}, {imm} FROM immersions WHERE date_debut < ?) i
             JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
                            [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
-    # Appointments follow their person: with person filters, a semi-join on the matching persons; without, the
-    # daily aggregate the import keeps (`rendez_vous_daily`, a few thousand rows whatever the number of appointments).
-    if filters.is_empty() and cat.daily:
-        source_rows, of_persons, count = "rendez_vous_daily r", "", "sum(r.n)::BIGINT"
+    # Appointments follow their person. The import keeps them counted per day, modality, presence and the filter
+    # columns of their person (`rendez_vous_daily`, whatever the number of appointments); a store without it is
+    # read from `rendez_vous`, with a semi-join on the matching persons.
+    if cat.daily and (filters.is_empty() or cat.daily_by_filters):
+        source_rows, count = "rendez_vous_daily r", "sum(r.n)::BIGINT"
+        rows_where, rows_params = filters.sql("r", coded=True)
+        of_persons = f" AND {rows_where}"
     else:
-        source_rows, count = "rendez_vous r", "count(*)::BIGINT"
+        source_rows, count, rows_params = "rendez_vous r", "count(*)::BIGINT", params
         of_persons = "" if filters.is_empty() else (
             f" AND r.person_key IN (SELECT p.pid FROM {source} p WHERE {where})" if cat.keyed else
             f" AND (r.action, r.territoire, r.id_participant) IN (SELECT p.action, p.territoire, p.id_participant FROM {source} p WHERE {where})")
@@ -179,13 +225,31 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
         SELECT strftime(m, '%Y-%m') AS month, modalite, presence, n FROM (
             SELECT date_trunc('month', r.date) AS m, r.modalite, r.presence, {count} AS n
             FROM {source_rows} WHERE r.date BETWEEN ? AND ?{of_persons}
-            GROUP BY ALL)""", [period.start, period.end] + ([] if filters.is_empty() else params))
+            GROUP BY ALL)""", [period.start, period.end] + ([] if filters.is_empty() else rows_params))
     return Dataset(period, filters, persons, immersions, appointments, collected_columns(con), caseload_target)
+
+
+def immersions_before_exit_counts(persons: pl.DataFrame, immersions: pl.DataFrame) -> pl.Series:
+    """For each person of `persons`, the number of their `immersions` begun on or before their exit date (0 without
+    exit). `build_read_tables` stores the same count for every person at import; this computes it for a Dataset
+    built otherwise (`test_scale` checks that both agree)."""
+    key = person_key(persons)
+    if persons.is_empty() or not set(key + ["date_debut"]) <= set(immersions.columns):
+        return pl.Series(IMMERSIONS_BEFORE_EXIT, [0] * persons.height, dtype=pl.Int64)
+    found = (persons.select(*key, "date_sortie").join(immersions.select(*key, "date_debut"), on=key, how="inner")
+             .filter(pl.col("date_debut") <= pl.col("date_sortie")).group_by(key).len(IMMERSIONS_BEFORE_EXIT))
+    return (persons.select(key).join(found, on=key, how="left", maintain_order="left")[IMMERSIONS_BEFORE_EXIT]
+            .fill_null(0).cast(pl.Int64))
+
+
+def persons_schema() -> dict[str, pl.DataType]:
+    """The persons' columns as an extract gives them (text as strings), to build a Dataset by hand."""
+    return S.typed_schema(S.PARTICIPANTS) | {"epci": pl.String}
 
 
 def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:
     """A dataset with no rows (a store not built yet), typed like a real one."""
-    persons = pl.DataFrame(schema=S.typed_schema(S.PARTICIPANTS) | {"epci": pl.String})
+    persons = pl.DataFrame(schema=persons_schema())
     imm = pl.DataFrame(schema={"action": pl.String, "territoire": pl.String, "id_participant": pl.String,
                                "date_debut": pl.Date, "date_fin": pl.Date, "secteur": pl.String,
                                "debouche_contrat": pl.Boolean})
@@ -199,6 +263,14 @@ def age_band_expr(age: pl.Expr = pl.col("age")) -> pl.Expr:
             .when(age < 40).then(pl.lit(S.AGE_BANDS[1]))
             .when(age < 55).then(pl.lit(S.AGE_BANDS[2]))
             .otherwise(pl.lit(S.AGE_BANDS[3])))
+
+
+def tally(df: pl.DataFrame | pl.LazyFrame, *columns: str | pl.Expr) -> pl.DataFrame:
+    """`columns`, n: the persons of `df` per distinct combination, the text columns (Enums in a Dataset) as strings,
+    ready to join with string frames or to fill with new labels: a few rows, whatever the number of persons."""
+    found = df.lazy().group_by(*columns).len("n").collect()
+    return found.with_columns(pl.col(name).cast(pl.String) for name, dtype in found.schema.items()
+                              if isinstance(dtype, (pl.Enum, pl.Categorical)))
 
 
 def rate(numerator: int, denominator: int) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, ordered_counts, person_key, rate
+from analytics.indicators.base import IMMERSIONS_BEFORE_EXIT, Dataset, counts, ordered_counts, person_key, rate, tally
 from analytics.indicators.populations import breakdown, columns_of, count_active_at_end, exits, masks, memoized, positive_exits
 
 c = pl.col
@@ -22,22 +22,18 @@ def exit_reason(ds: Dataset) -> dict:
 
 def exit_detail(ds: Dataset) -> dict:
     exit_mask = masks(ds.period)["exits"].fill_null(False)
-    found = (ds.persons.lazy().filter(exit_mask & c("motif_sortie").is_in(list(S.EXIT_DETAILS)))
-             .group_by("motif_sortie", c("detail_sortie").fill_null(NOT_FILLED).alias("value")).len("n").collect())
+    found = tally(ds.persons.lazy().filter(exit_mask & c("motif_sortie").is_in(list(S.EXIT_DETAILS))),
+                  "motif_sortie", c("detail_sortie").alias("value")).with_columns(c("value").fill_null(NOT_FILLED))
     return {motif: ordered_counts(found.filter(c("motif_sortie") == motif), S.EXIT_DETAILS[motif] + [NOT_FILLED])
             for motif in S.EXIT_DETAILS}
 
 
 @memoized
 def immersions_before_exit(ds: Dataset) -> pl.DataFrame:
-    """Exits of P (person key, exit date and reason) and their number of immersions started on or before the exit date."""
+    """Exits of P (person key, exit date and reason) and their number of immersions started on or before the exit
+    date (each person's `immersions_before_exit`, see `base.immersions_before_exit_counts`)."""
     key = person_key(ds.persons)
-    ex = columns_of(ds, "exits", *key, "date_sortie", "motif_sortie")
-    n = (ex.select(*key, "date_sortie").join(ds.immersions.select(*key, "date_debut"), on=key, how="inner")
-         .filter(c("date_debut") <= c("date_sortie"))
-         .group_by(key).len("n_immersions"))
-    return (ex.join(n, on=key, how="left").with_columns(c("n_immersions").fill_null(0))
-            .select(*key, "date_sortie", "motif_sortie", "n_immersions"))
+    return columns_of(ds, "exits", *key, "date_sortie", "motif_sortie", c(IMMERSIONS_BEFORE_EXIT).alias("n_immersions"))
 
 
 def exits_with_immersion(ds: Dataset) -> int:
@@ -91,7 +87,7 @@ def time_in_programme(ds: Dataset) -> pl.DataFrame:
     1 decimal), by exit reason in the contract order."""
     order = {reason: i for i, reason in enumerate(S.EXIT_REASONS)}
     return (exits(ds)
-            .select("motif_sortie", (c("date_sortie") - c("date_entree")).dt.total_days().cast(pl.Int64).alias("days"))
+            .select(c("motif_sortie").cast(pl.String), (c("date_sortie") - c("date_entree")).dt.total_days().cast(pl.Int64).alias("days"))
             .with_columns((c("days") / DAYS_PER_MONTH).round(1).alias("months"))
             .sort(c("motif_sortie").replace_strict(order, default=len(order), return_dtype=pl.Int64), "days"))
 
@@ -104,6 +100,6 @@ def exits_by_immersion(ds: Dataset) -> pl.DataFrame:
     reasons = list(counts(tagged, "motif_sortie", S.EXIT_REASONS))
     grid = pl.DataFrame({"motif_sortie": reasons}, schema={"motif_sortie": pl.String}).join(
         pl.DataFrame({"immersion": [WITH_IMMERSION, WITHOUT_IMMERSION]}), how="cross", maintain_order="left_right")
-    found = tagged.group_by("motif_sortie", "immersion").len("n")
+    found = tally(tagged, "motif_sortie", "immersion")
     return (grid.join(found, on=["motif_sortie", "immersion"], how="left", maintain_order="left")
             .with_columns(c("n").fill_null(0).cast(pl.Int64)))

@@ -113,12 +113,14 @@ BREAKDOWNS: list[tuple[str, str]] = [
 ]
 
 
-def _derived(column: str) -> pl.Expr:
+def _grouped(lazy: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """value, n of `column` in `lazy`. The two derived columns are derived after grouping, on a few rows (deriving
+    them first cost as much as all the other breakdowns together): the age band from the age, the education level
+    as a string."""
     if column == "age_band":
-        return age_band_expr()
-    if column == "niveau_formation":
-        return c("niveau_formation").cast(pl.String)
-    return c(column)
+        return lazy.group_by(c("age").alias("value")).len("n").group_by(age_band_expr(c("value")).alias("value")).agg(c("n").sum())
+    found = lazy.group_by(c(column).alias("value")).len("n")
+    return found.with_columns(c("value").cast(pl.String)) if column == "niveau_formation" else found
 
 
 @memoized
@@ -127,7 +129,7 @@ def _breakdowns(ds: Dataset) -> dict[tuple[str, str], pl.DataFrame]:
     them side by side and reads only the columns each needs."""
     m, lazy = masks(ds.period), ds.persons.lazy()
     pairs = [(pop, col) for pop, col in BREAKDOWNS if col in ds.persons.columns or col == "age_band"]
-    plans = [lazy.filter(m[pop].fill_null(False)).group_by(_derived(col).alias("value")).len("n") for pop, col in pairs]
+    plans = [_grouped(lazy.filter(m[pop].fill_null(False)), col) for pop, col in pairs]
     return dict(zip(pairs, pl.collect_all(plans)))
 
 
@@ -136,7 +138,7 @@ def breakdown(ds: Dataset, name: str, column: str, order: list | None = None) ->
     the level as a string), zero categories left out, in the canonical order when given."""
     frame = _breakdowns(ds).get((name, column))
     if frame is None:
-        frame = population(ds, name).lazy().group_by(_derived(column).alias("value")).len("n").collect()
+        frame = _grouped(population(ds, name).lazy(), column).collect()
     return ordered_counts(frame, order)
 
 

@@ -6,7 +6,7 @@ import polars as pl
 
 from analytics import geo
 from analytics import schema as S
-from analytics.indicators.base import Dataset, counts, person_key
+from analytics.indicators.base import Dataset, ordered_counts, person_key, tally
 from analytics.indicators.populations import breakdown, columns_of
 
 c = pl.col
@@ -43,7 +43,8 @@ def primary_barrier(ds: Dataset) -> dict:
 def barriers_long(df: pl.DataFrame) -> pl.DataFrame:
     """One row per (person, barrier) held as primary or secondary, each barrier once per person."""
     return (df.select(*person_key(df),
-                      pl.concat_list(c("frein_principal"), c("freins_secondaires").str.split("|").fill_null([]))
+                      pl.concat_list(c("frein_principal").cast(pl.String),
+                                     c("freins_secondaires").cast(pl.String).str.split("|").fill_null([]))
                       .list.unique().alias("barrier"))
             .explode("barrier").drop_nulls("barrier"))
 
@@ -56,8 +57,7 @@ def has_barrier(barrier: str) -> pl.Expr:
 def barrier_any(ds: Dataset) -> dict:
     """Persons per barrier, primary or secondary (a person counts once per barrier). The barriers are read on the
     distinct (primary, secondary) combinations, a few hundred, weighted by their number of persons."""
-    combos = columns_of(ds, "participants", "frein_principal", "freins_secondaires").group_by(
-        "frein_principal", "freins_secondaires").len("n")
+    combos = tally(columns_of(ds, "participants", "frein_principal", "freins_secondaires"), "frein_principal", "freins_secondaires")
     if combos.height == 0:
         return {}
     row = combos.select([c("n").filter(has_barrier(b)).sum().alias(b) for b in S.BARRIERS]).row(0, named=True)
@@ -70,8 +70,9 @@ def commune(ds: Dataset) -> dict:
 
 def epci(ds: Dataset) -> dict:
     """Participants by EPCI (official name); rows stored before the EPCI was derived at import get it from their commune."""
-    people = columns_of(ds, "participants", *[c for c in ("commune", "code_insee", "epci") if c in ds.persons.columns])
-    return counts(geo.with_epci(people), "epci")
+    places = [c for c in ("commune", "code_insee", "epci") if c in ds.persons.columns]
+    combos = tally(columns_of(ds, "participants", *places), *places)
+    return ordered_counts(geo.with_epci(combos).group_by(c("epci").alias("value")).agg(c("n").sum()))
 
 
 def sex_by_household(ds: Dataset) -> pl.DataFrame:
@@ -79,6 +80,6 @@ def sex_by_household(ds: Dataset) -> pl.DataFrame:
     included), in canonical order — the report's « femmes seules avec enfants » is (Femme, Seul(e) avec enfant(s))."""
     grid = pl.DataFrame({"sexe": S.SEX}).join(pl.DataFrame({"situation_familiale": S.HOUSEHOLD}), how="cross",
                                                maintain_order="left_right")
-    found = columns_of(ds, "participants", "sexe", "situation_familiale").group_by("sexe", "situation_familiale").len("n")
+    found = tally(columns_of(ds, "participants", "sexe", "situation_familiale"), "sexe", "situation_familiale")
     return (grid.join(found, on=["sexe", "situation_familiale"], how="left", maintain_order="left")
             .with_columns(c("n").fill_null(0).cast(pl.Int64)))

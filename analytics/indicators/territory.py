@@ -12,7 +12,7 @@ import polars as pl
 
 from analytics import geo
 from analytics.definitions import DEFINITIONS as _DEF
-from analytics.indicators.base import Dataset, rate
+from analytics.indicators.base import Dataset, rate, tally
 from analytics.indicators.populations import exits, participants, positioned, positive_exits
 
 c = pl.col
@@ -26,7 +26,8 @@ DEFINITIONS = {key: (_DEF[f"territory_{key}"].label, _DEF[f"territory_{key}"].te
 
 
 def _per_code(df: pl.DataFrame, name: str) -> pl.DataFrame:
-    return geo.with_code(df).drop_nulls("code_insee").group_by("code_insee").len(name)
+    combos = tally(df, "commune", "code_insee")
+    return geo.with_code(combos).drop_nulls("code_insee").group_by("code_insee").agg(c("n").sum().cast(pl.Int64).alias(name))
 
 
 def _rates(df: pl.DataFrame) -> pl.DataFrame:
