@@ -20,15 +20,16 @@ Layout for reading at scale:
   it existed get keys, and narrower appointments, at their next import.
 - `immersions` are stored in date order (range scans skip row groups); `rendez_vous` in the extract's order,
   since sorting millions of rows would cost about a sixth of the import.
-- Three read tables are rebuilt from the whole tables at every import (`build_read_tables`), in the same
+- Read tables are rebuilt from the whole tables at every import (`build_read_tables`), in the same
   transaction, so that they always match them:
   - `participants_coded` holds the columns the figures read (`READ_COLUMNS`), each text column replaced by an
     integer code into `value_codes` (column_name, code, value; codes in the sort order of the values), coded
     `action` and `territoire` for the filters, and each person's number of immersions begun on or before their
     exit. The engine loads these integers and turns them into Polars Enums: moving 300 000 persons' strings
     out of DuckDB cost three times as much as the figures computed on them.
-  - `rendez_vous_daily`: appointments counted per day, modality, presence and their person's coded filter
-    columns, which is all the figures need of millions of appointments.
+  - `rendez_vous_by_filters`: appointments counted per day, modality, presence and their person's coded filter
+    columns, which is all the figures need of millions of appointments; `rendez_vous_daily`, the same per day,
+    modality and presence only, for the unfiltered reads.
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
 
 def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build what the engine reads, from the whole tables (module docstring): `value_codes`, `participants_coded`
-    (with each person's `immersions_before_exit`) and `rendez_vous_daily`."""
+    (with each person's `immersions_before_exit`), `rendez_vous_by_filters` and `rendez_vous_daily`."""
     run(con, "CREATE OR REPLACE TABLE value_codes AS " + " UNION ALL ".join(
         f"""SELECT '{c}' AS column_name, (row_number() OVER (ORDER BY v) - 1)::UINTEGER AS code, v AS value
             FROM (SELECT DISTINCT {c} AS v FROM participants WHERE {c} IS NOT NULL)""" for c in CODED_COLUMNS))
@@ -328,11 +329,14 @@ def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
                         coalesce(ib.n, 0)::BIGINT AS {IMMERSIONS_BEFORE_EXIT}
                  FROM participants p {joins} {before_exit}""")
     # appointments per day, modality, presence and the coded filter columns of their person (a few hundred thousand
-    # rows at a million persons): what every figure on appointments reads, with or without filters
+    # rows at a million persons): what the figures on appointments read with filters; and per day, modality and
+    # presence only (a few thousand rows), what they read without
     filters = ["commune", "prescripteur", "territoire", "action", "epci"]
-    run(con, f"""CREATE OR REPLACE TABLE rendez_vous_daily AS
+    run(con, f"""CREATE OR REPLACE TABLE rendez_vous_by_filters AS
                  SELECT r.date, r.modalite, r.presence, {', '.join('p.' + c for c in filters)}, count(*)::BIGINT AS n
                  FROM rendez_vous r JOIN participants_coded p ON p.pid = r.person_key GROUP BY ALL ORDER BY r.date""")
+    run(con, """CREATE OR REPLACE TABLE rendez_vous_daily AS
+                SELECT date, modalite, presence, sum(n)::BIGINT AS n FROM rendez_vous_by_filters GROUP BY ALL ORDER BY date""")
 
 
 # ---------------------------------------------------------------- reading

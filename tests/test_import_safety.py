@@ -253,7 +253,8 @@ def _decoded(table: str, alias: str, columns: list[str]) -> str:
 def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_tables_themselves(tmp_path):
     """The read tables rebuilt at each import (re-imports included) hold exactly the stored data: `participants_coded`
     decodes to `participants` and counts each exit's immersions as `immersions_before_exit_counts` does,
-    `rendez_vous_daily` counts `rendez_vous` per day, modality, presence and filter columns; and a store without
+    `rendez_vous_by_filters` counts `rendez_vous` per day, modality, presence and filter columns, `rendez_vous_daily`
+    per day, modality and presence; and a store without
     them (written before they existed) gives the same figures, with and without filters."""
     frames = synthetic_extract(300, seed=3)
     write_extract(frames, tmp_path / "x")
@@ -270,7 +271,12 @@ def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_ta
     diff = query(con, f"""SELECT count(*) AS n FROM (
         (SELECT r.date, r.modalite, r.presence, {', '.join('p.' + c for c in filters)}, count(*)::BIGINT AS n
          FROM rendez_vous r JOIN participants p USING (person_key) GROUP BY ALL)
-        EXCEPT ALL (SELECT d.date, d.modalite, d.presence, {_decoded('rendez_vous_daily', 'd', filters)}, d.n FROM rendez_vous_daily d))""")
+        EXCEPT ALL (SELECT d.date, d.modalite, d.presence, {_decoded('rendez_vous_by_filters', 'd', filters)}, d.n
+                    FROM rendez_vous_by_filters d))""")
+    assert diff["n"][0] == 0
+    diff = query(con, """SELECT count(*) AS n FROM (
+        (SELECT date, modalite, presence, count(*)::BIGINT AS n FROM rendez_vous GROUP BY ALL)
+        EXCEPT ALL (SELECT date, modalite, presence, n FROM rendez_vous_daily))""")
     assert diff["n"][0] == 0
     assert query(con, "SELECT sum(n)::BIGINT AS n FROM rendez_vous_daily")["n"][0] == changed["rendez_vous"].height
     plain = [c for c in READ_COLUMNS if c not in CODED_COLUMNS]
@@ -295,7 +301,7 @@ def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_ta
     old = tmp_path / "old.duckdb"
     shutil.copyfile(db, old)
     w = duckdb.connect(str(old))
-    for table in ("rendez_vous_daily", "participants_coded", "value_codes"):
+    for table in ("rendez_vous_daily", "rendez_vous_by_filters", "participants_coded", "value_codes"):
         w.execute(f"DROP TABLE {table}")
     w.close()
     old_con = connect_readonly(old)

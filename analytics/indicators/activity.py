@@ -10,20 +10,26 @@ from analytics.indicators.base import Dataset, counts, rate
 c = pl.col
 
 
+def _delays(ds: Dataset) -> pl.LazyFrame:
+    """delay: days from prescription to first appointment, for the first appointments dated in P."""
+    p = ds.period
+    return (ds.persons.lazy().filter(c("date_premier_rdv").is_between(p.start, p.end))
+            .select((c("date_premier_rdv") - c("date_prescription")).dt.total_days().alias("delay")))
+
+
 def first_appointment_delays(ds: Dataset) -> pl.Series:
     """Days from prescription to first appointment, for first appointments dated in P."""
-    p = ds.period
-    df = ds.persons.select("date_prescription", "date_premier_rdv").filter(c("date_premier_rdv").is_between(p.start, p.end))
-    return (df["date_premier_rdv"] - df["date_prescription"]).dt.total_days()
+    return _delays(ds).collect()["delay"]
 
 
 def first_appointment_delay_days(ds: Dataset) -> dict:
-    d = first_appointment_delays(ds)
-    if d.len() == 0:
+    """The median delay and the share within 7 days (aggregated in the query, no delay is materialised)."""
+    d = c("delay")
+    n, median, within = _delays(ds).select(pl.len(), d.median().alias("median"), (d <= 7).sum().alias("within")).collect().row(0)
+    if n == 0:
         return {"median": None, "within_7_days_rate": None}
-    median = float(d.median())
-    return {"median": int(median) if median.is_integer() else median,
-            "within_7_days_rate": rate(int((d <= 7).sum()), d.len())}
+    median = float(median)
+    return {"median": int(median) if median.is_integer() else median, "within_7_days_rate": rate(int(within), n)}
 
 
 def appointments(ds: Dataset) -> dict:

@@ -136,7 +136,7 @@ class _Catalog:
     source: str  # the participants, with `epci` and the integer person key `pid`
     keyed: bool  # the three tables carry `person_key`
     daily: bool  # `rendez_vous_daily` exists
-    daily_by_filters: bool  # it also holds the (coded) filter columns
+    daily_by_filters: bool  # `rendez_vous_by_filters` exists
     coded: bool  # `participants_coded` exists and holds every person
 
 
@@ -148,7 +148,7 @@ def _catalog(con: duckdb.DuckDBPyConnection) -> _Catalog:
         count(*) FILTER (WHERE table_name = 'participants' AND column_name = 'epci') AS epci,
         count(*) FILTER (WHERE table_name IN ('participants', 'rendez_vous', 'immersions') AND column_name = 'person_key') AS keyed,
         count(*) FILTER (WHERE table_name = 'rendez_vous_daily') AS daily,
-        count(*) FILTER (WHERE table_name = 'rendez_vous_daily' AND column_name = 'commune') AS daily_by_filters,
+        count(*) FILTER (WHERE table_name = 'rendez_vous_by_filters' AND column_name = 'commune') AS daily_by_filters,
         count(*) FILTER (WHERE table_name = 'participants_coded' AND column_name = 'pid') AS coded FROM duckdb_columns()""").row(0)
     epci = "" if found[0] else ", NULL::VARCHAR AS epci"
     pid = "person_key" if found[1] == 3 else "rowid"
@@ -209,11 +209,14 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
             FROM (SELECT {keys}, {imm} FROM immersions WHERE date_debut < ?) i
             JOIN (SELECT {keys}, pid FROM {source} p WHERE {where} AND p.date_sortie BETWEEN ? AND ?) p USING ({keys})""",
                            [period.start, period.end] + params + [period.start] + params + [period.start, period.end])
-    # Appointments follow their person. The import keeps them counted per day, modality, presence and the filter
-    # columns of their person (`rendez_vous_daily`, whatever the number of appointments); a store without it is
-    # read from `rendez_vous`, with a semi-join on the matching persons.
-    if cat.daily and (filters.is_empty() or cat.daily_by_filters):
-        source_rows, count = "rendez_vous_daily r", "sum(r.n)::BIGINT"
+    # Appointments follow their person. The import keeps them counted per day, modality and presence
+    # (`rendez_vous_daily`), and also per filter column of their person (`rendez_vous_by_filters`), a few thousand
+    # and a few hundred thousand rows whatever the number of appointments; a store without them is read from
+    # `rendez_vous`, with a semi-join on the matching persons.
+    if cat.daily and filters.is_empty():
+        source_rows, count, of_persons, rows_params = "rendez_vous_daily r", "sum(r.n)::BIGINT", "", []
+    elif cat.daily_by_filters:
+        source_rows, count = "rendez_vous_by_filters r", "sum(r.n)::BIGINT"
         rows_where, rows_params = filters.sql("r", coded=True)
         of_persons = f" AND {rows_where}"
     else:

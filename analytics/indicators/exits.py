@@ -6,7 +6,8 @@ import polars as pl
 
 from analytics import schema as S
 from analytics.indicators.base import IMMERSIONS_BEFORE_EXIT, Dataset, counts, ordered_counts, person_key, rate, tally
-from analytics.indicators.populations import breakdown, columns_of, count_active_at_end, exits, masks, memoized, positive_exits
+from analytics.indicators.populations import (breakdown, columns_of, count_active_at_end, exits, lazy_population, masks, memoized,
+                                              positive_exits)
 
 c = pl.col
 NOT_FILLED = "Non renseigné"
@@ -48,8 +49,8 @@ def post_exit_follow_up_rate(ds: Dataset) -> float | None:
     """Share of exits with a follow-up contact; None when the column was never collected."""
     if "date_suivi_post_sortie" not in ds.collected.get("participants", set()):
         return None
-    ex = columns_of(ds, "exits", "date_suivi_post_sortie")
-    return rate(int(ex["date_suivi_post_sortie"].is_not_null().sum()), ex.height)
+    followed, n = lazy_population(ds, "exits").select(c("date_suivi_post_sortie").is_not_null().sum(), pl.len()).collect().row(0)
+    return rate(int(followed), n)
 
 
 def pathway_flows(ds: Dataset) -> pl.DataFrame:

@@ -66,6 +66,14 @@ def columns_of(ds: Dataset, name: str, *columns: str | pl.Expr) -> pl.DataFrame:
     return ds.persons.lazy().filter(masks(ds.period)[name].fill_null(False)).select(*columns).collect()
 
 
+def lazy_population(ds: Dataset, name: str) -> pl.LazyFrame:
+    """Population `name` as a lazy frame: a query reading a few of its columns filters only those."""
+    memo = ds.__dict__.get("_memo", {})
+    if f"population.{name}" in memo:
+        return memo[f"population.{name}"].lazy()
+    return ds.persons.lazy().filter(masks(ds.period)[name].fill_null(False))
+
+
 def participants(ds: Dataset) -> pl.DataFrame:
     return population(ds, "participants")
 
@@ -113,24 +121,34 @@ BREAKDOWNS: list[tuple[str, str]] = [
 ]
 
 
-def _grouped(lazy: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """value, n of `column` in `lazy`. The two derived columns are derived after grouping, on a few rows (deriving
-    them first cost as much as all the other breakdowns together): the age band from the age, the education level
-    as a string."""
+def _source(column: str) -> pl.Expr:
+    """The persons' column a breakdown counts: the age for the age bands, the column itself otherwise."""
+    return c("age") if column == "age_band" else c(column)
+
+
+def _finish(column: str, found: pl.DataFrame) -> pl.DataFrame:
+    """value, n from the counts of `_source(column)`. The two derived columns are derived here, on a few rows
+    (deriving them on every person cost as much as all the other breakdowns together): the age band from the age,
+    the education level as a string."""
     if column == "age_band":
-        return lazy.group_by(c("age").alias("value")).len("n").group_by(age_band_expr(c("value")).alias("value")).agg(c("n").sum())
-    found = lazy.group_by(c(column).alias("value")).len("n")
+        return found.group_by(age_band_expr(c("value")).alias("value")).agg(c("n").sum())
     return found.with_columns(c("value").cast(pl.String)) if column == "niveau_formation" else found
 
 
 @memoized
 def _breakdowns(ds: Dataset) -> dict[tuple[str, str], pl.DataFrame]:
-    """value, n for every pair of BREAKDOWNS: one lazy query per pair, collected together so that Polars runs
-    them side by side and reads only the columns each needs."""
-    m, lazy = masks(ds.period), ds.persons.lazy()
+    """value, n for every pair of BREAKDOWNS, counted in one `select` over the persons (Polars runs the counts side
+    by side; each filters its population's rows of one column)."""
+    m = masks(ds.period)
     pairs = [(pop, col) for pop, col in BREAKDOWNS if col in ds.persons.columns or col == "age_band"]
-    plans = [_grouped(lazy.filter(m[pop].fill_null(False)), col) for pop, col in pairs]
-    return dict(zip(pairs, pl.collect_all(plans)))
+    found = ds.persons.select(_source(col).filter(m[pop].fill_null(False)).value_counts(name="n").implode().alias(str(i))
+                              for i, (pop, col) in enumerate(pairs))
+    out = {}
+    for i, (pop, col) in enumerate(pairs):
+        counted = found[str(i)].explode().struct.unnest()
+        counted = counted.rename({counted.columns[0]: "value"}).drop_nulls("n")
+        out[(pop, col)] = _finish(col, counted)
+    return out
 
 
 def breakdown(ds: Dataset, name: str, column: str, order: list | None = None) -> dict:
@@ -138,7 +156,7 @@ def breakdown(ds: Dataset, name: str, column: str, order: list | None = None) ->
     the level as a string), zero categories left out, in the canonical order when given."""
     frame = _breakdowns(ds).get((name, column))
     if frame is None:
-        frame = _grouped(population(ds, name).lazy(), column).collect()
+        frame = _finish(column, population(ds, name).group_by(_source(column).alias("value")).len("n"))
     return ordered_counts(frame, order)
 
 

@@ -7,7 +7,7 @@ import polars as pl
 from analytics import geo
 from analytics import schema as S
 from analytics.indicators.base import Dataset, ordered_counts, person_key, tally
-from analytics.indicators.populations import breakdown, columns_of
+from analytics.indicators.populations import breakdown, lazy_population
 
 c = pl.col
 
@@ -57,7 +57,7 @@ def has_barrier(barrier: str) -> pl.Expr:
 def barrier_any(ds: Dataset) -> dict:
     """Persons per barrier, primary or secondary (a person counts once per barrier). The barriers are read on the
     distinct (primary, secondary) combinations, a few hundred, weighted by their number of persons."""
-    combos = tally(columns_of(ds, "participants", "frein_principal", "freins_secondaires"), "frein_principal", "freins_secondaires")
+    combos = tally(lazy_population(ds, "participants"), "frein_principal", "freins_secondaires")
     if combos.height == 0:
         return {}
     row = combos.select([c("n").filter(has_barrier(b)).sum().alias(b) for b in S.BARRIERS]).row(0, named=True)
@@ -71,7 +71,7 @@ def commune(ds: Dataset) -> dict:
 def epci(ds: Dataset) -> dict:
     """Participants by EPCI (official name); rows stored before the EPCI was derived at import get it from their commune."""
     places = [c for c in ("commune", "code_insee", "epci") if c in ds.persons.columns]
-    combos = tally(columns_of(ds, "participants", *places), *places)
+    combos = tally(lazy_population(ds, "participants"), *places)
     return ordered_counts(geo.with_epci(combos).group_by(c("epci").alias("value")).agg(c("n").sum()))
 
 
@@ -80,6 +80,6 @@ def sex_by_household(ds: Dataset) -> pl.DataFrame:
     included), in canonical order — the report's « femmes seules avec enfants » is (Femme, Seul(e) avec enfant(s))."""
     grid = pl.DataFrame({"sexe": S.SEX}).join(pl.DataFrame({"situation_familiale": S.HOUSEHOLD}), how="cross",
                                                maintain_order="left_right")
-    found = tally(columns_of(ds, "participants", "sexe", "situation_familiale"), "sexe", "situation_familiale")
+    found = tally(lazy_population(ds, "participants"), "sexe", "situation_familiale")
     return (grid.join(found, on=["sexe", "situation_familiale"], how="left", maintain_order="left")
             .with_columns(c("n").fill_null(0).cast(pl.Int64)))
