@@ -25,7 +25,8 @@ Layout for reading at scale:
   - `participants_coded` holds the columns the figures read (`READ_COLUMNS`), each text column replaced by an
     integer code into `value_codes` (column_name, code, value; codes in the sort order of the values), coded
     `action` and `territoire` for the filters, and each person's number of immersions begun on or before their
-    exit. The engine loads these integers and turns them into Polars Enums: moving 300 000 persons' strings
+    exit; its rows are ordered by the last day a period can concern the person (`span_end`), so that the persons
+    whose part ended before a period are skipped by row group. The engine loads these integers and turns them into Polars Enums: moving 300 000 persons' strings
     out of DuckDB cost three times as much as the figures computed on them.
   - `rendez_vous_by_filters`: appointments counted per day, modality, presence and their person's coded filter
     columns, which is all the figures need of millions of appointments; `rendez_vous_daily`, the same per day,
@@ -324,10 +325,15 @@ def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
     before_exit = """LEFT JOIN (SELECT i.person_key, count(*)::BIGINT AS n FROM immersions i
                                 JOIN participants q ON q.person_key = i.person_key AND i.date_debut <= q.date_sortie
                                 GROUP BY ALL) ib ON ib.person_key = p.person_key"""
+    # span_end: the last day of a period that can concern the person (`indicators.base.load_dataset`), +infinity while
+    # they are in the action; the rows are stored in its order, so that a period skips the row groups of the persons
+    # whose part ended before it: a call costs what the period's persons cost, not the whole history
     run(con, f"""CREATE OR REPLACE TABLE participants_coded AS
                  SELECT p.person_key AS pid, {', '.join('p.' + c for c in plain)}, {', '.join(f'k_{c}.code::{width[c]} AS {c}' for c in CODED_COLUMNS)},
-                        coalesce(ib.n, 0)::BIGINT AS {IMMERSIONS_BEFORE_EXIT}
-                 FROM participants p {joins} {before_exit}""")
+                        coalesce(ib.n, 0)::BIGINT AS {IMMERSIONS_BEFORE_EXIT},
+                        greatest(p.date_prescription, p.date_premier_rdv,
+                                 CASE WHEN p.date_entree IS NOT NULL THEN coalesce(p.date_sortie, DATE '9999-12-31') END) AS span_end
+                 FROM participants p {joins} {before_exit} ORDER BY span_end""")
     # appointments per day, modality, presence and the coded filter columns of their person (a few hundred thousand
     # rows at a million persons): what the figures on appointments read with filters; and per day, modality and
     # presence only (a few thousand rows), what they read without

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -295,8 +296,9 @@ def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_ta
     prescriber = people["prescripteur"].mode()[0]
     selections = [Filters(), Filters(commune=(commune, "Ham")), Filters(prescriber=(prescriber,)), Filters(commune=("Nulle part",))]
     years = query(con, "SELECT DISTINCT year(date) AS y FROM rendez_vous ORDER BY y")["y"].to_list()
-    with_read_tables = {(y, f): compute_indicators(con, Period.year(y), f) for y in years for f in selections}
-    assert sum(with_read_tables[(y, Filters())]["appointments"]["planned"] for y in years) == changed["rendez_vous"].height
+    periods = [Period.year(y) for y in years] + [Period(date(y, 3, 15), date(y, 8, 20)) for y in years]
+    with_read_tables = {(p, f): compute_indicators(con, p, f) for p in periods for f in selections}
+    assert sum(with_read_tables[(Period.year(y), Filters())]["appointments"]["planned"] for y in years) == changed["rendez_vous"].height
     assert any(v["exits_with_immersion"] for v in with_read_tables.values())
     old = tmp_path / "old.duckdb"
     shutil.copyfile(db, old)
@@ -305,7 +307,7 @@ def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_ta
         w.execute(f"DROP TABLE {table}")
     w.close()
     old_con = connect_readonly(old)
-    assert {(y, f): compute_indicators(old_con, Period.year(y), f) for y in years for f in selections} == with_read_tables
+    assert {(p, f): compute_indicators(old_con, p, f) for p in periods for f in selections} == with_read_tables
 
 
 def _appointments_by_person(con) -> pl.DataFrame:

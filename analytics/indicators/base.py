@@ -177,6 +177,8 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
     concerned = ("((p.date_entree <= ? AND (p.date_sortie IS NULL OR p.date_sortie >= ?))"
                  " OR p.date_prescription BETWEEN ? AND ? OR p.date_premier_rdv BETWEEN ? AND ?)")
     columns = PERSON_COLUMNS + ([IMMERSIONS_BEFORE_EXIT] if cat.coded else [])
+    # `span_end` >= the start is implied by being concerned; stated, it skips the row groups of earlier persons
+    concerned, span = (f"p.span_end >= ? AND {concerned}", [period.start] + span) if cat.coded else (concerned, span)
     persons = query(con, f"SELECT {', '.join('p.' + c for c in columns)}, p.pid FROM {source} p WHERE {where} AND {concerned}",
                     params + span)
     if cat.coded:
