@@ -287,6 +287,8 @@ def test_read_tables_match_the_stored_tables_and_give_the_same_figures_as_the_ta
             SELECT k.pid, {', '.join('k.' + c for c in plain)}, {_decoded('participants_coded', 'k', CODED_COLUMNS)}
             FROM participants_coded k)))""")
     assert diff["n"][0] == 0 and query(con, "SELECT count(*) AS n FROM participants_coded")["n"][0] == 300
+    # each person once (the store has no index on the key: the import keeps it unique)
+    assert query(con, "SELECT count(DISTINCT (action, territoire, id_participant)) AS n FROM participants")["n"][0] == 300
     stored = query(con, "SELECT p.id_participant, k.immersions_before_exit FROM participants_coded k "
                         "JOIN participants p ON p.person_key = k.pid ORDER BY 1")
     keyed_immersions = changed["immersions"].join(people.select("id_participant", "action", "territoire"), on="id_participant")
