@@ -127,6 +127,27 @@ def engine(params: dict) -> dict:
     return {"times": times, "figures": figures, "dataset_rows": rows}
 
 
+def engine_pair(params: dict) -> dict:
+    """The whole `compute_indicators` call for a year, without filter, on two stores (the sample and the largest
+    size) in one process, alternately: each round times `repeat` calls on the first store, then on the second, so
+    that the two medians of a round see the same machine load. Returns the medians of each round."""
+    import statistics
+
+    from analytics.indicators import Period, compute_indicators
+    from analytics.store import connect_readonly
+
+    stores = [(connect_readonly(db), Period.year(year)) for db, year in zip(params["dbs"], params["years"])]
+    for con, period in stores:  # warm-up
+        compute_indicators(con, period)
+    rounds = []
+    for _ in range(params["rounds"]):
+        rounds.append([statistics.median(timed(compute_indicators, con, period)[1] for _ in range(params["repeat"]))
+                       for con, period in stores])
+    for con, _ in stores:
+        con.close()
+    return {"rounds": rounds}
+
+
 def peer(params: dict) -> dict:
     """The pandas peer: read (whole tables into pandas) and compute timed separately, per filter variant, and its
     figures checked against the engine's for every key."""
@@ -209,7 +230,8 @@ def dashboard(params: dict) -> dict:
     return out
 
 
-KINDS = {"generate": generate, "import": import_, "floor": floor, "engine": engine, "peer": peer, "dashboard": dashboard}
+KINDS = {"generate": generate, "import": import_, "floor": floor, "engine": engine, "engine_pair": engine_pair, "peer": peer,
+         "dashboard": dashboard}
 
 
 def main(argv: list[str]) -> int:

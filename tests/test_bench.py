@@ -111,3 +111,10 @@ def test_the_bench_runs_end_to_end_on_the_sample(tmp_path):
 
     assert sum(1 for name in rows if name.startswith("dashboard: page « ")) == len(page_files()) - 1  # every other page
     assert "exception on" not in text and "failed" not in text.split("## Checks")[1]
+
+
+def test_engine_pair_times_both_stores_in_each_round(sample_db, synthetic_db):
+    from bench.workers import engine_pair
+
+    out = engine_pair({"dbs": [str(sample_db), str(synthetic_db)], "years": [2023, 2024], "rounds": 3, "repeat": 2})
+    assert len(out["rounds"]) == 3 and all(len(r) == 2 and all(t > 0 for t in r) for r in out["rounds"])
