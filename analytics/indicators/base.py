@@ -2,8 +2,13 @@
 
 `load_dataset` pushes the filters and the period down into DuckDB and reads only what the
 figures need: the persons concerned by the period (participants, non-entrants, persons with a
-first appointment in it), their immersions, and appointments already aggregated per month,
-modality and presence. The indicator functions then compute with Polars on these frames.
+first appointment in it), their immersions begun in it, and appointments already aggregated per
+month, modality and presence. On a store written by this version it reads the read tables each
+import rebuilds (`analytics.store`): the persons' text columns arrive as integer codes and become
+Polars Enums, each person's number of immersions before exit comes with them, and appointments
+come from daily aggregates. An older store is read from its tables as they are, with the same
+result (`tests/test_import_safety.py` compares both). The indicator functions then compute with
+Polars on these frames.
 """
 
 from __future__ import annotations
