@@ -426,7 +426,7 @@ def targets(results: list[dict]) -> list[str]:
                 out.append(f"- The same, the two sizes alternated in one process ({len(ratios)} rounds of {PAIR_REPEAT} calls each, "
                            f"so that both see the same machine load): {verdict(r <= TARGET_FLAT)} — median of the rounds' ratios "
                            f"{r:.2f}× (rounds from {ratios[0]:.2f}× to {ratios[-1]:.2f}×; medians {g(b * 1000, 0)} ms vs {g(a * 1000, 0)} ms)"
-                           + ("" if r <= TARGET_FLAT else f", {r / TARGET_FLAT:.1f} times over the target"))
+                           + ("" if r <= TARGET_FLAT else f", {(r / TARGET_FLAT - 1) * 100:.0f} % over the target"))
     pr, cp, en = med(big, "peer:read"), med(big, "peer:compute|all"), med(big, "indicators|all")
     r = (pr + cp) / en if pr is not None and cp is not None and en else None
     out.append(f"- ≥ 10× faster than the pandas peer {where}: {verdict(None if r is None else r >= TARGET_PEER)}"
