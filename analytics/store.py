@@ -26,8 +26,9 @@ Layout for reading at scale:
     integer code into `value_codes` (column_name, code, value; codes in the sort order of the values), coded
     `action` and `territoire` for the filters, and each person's number of immersions begun on or before their
     exit; its rows are ordered by the last day a period can concern the person (`span_end`), so that the persons
-    whose part ended before a period are skipped by row group. The engine loads these integers and turns them into Polars Enums: moving 300 000 persons' strings
-    out of DuckDB cost three times as much as the figures computed on them.
+    whose part ended before a period are skipped by row group. The engine loads these integers and turns them
+    into Polars Enums: moving 300 000 persons' strings out of DuckDB cost more than all the figures computed on
+    them.
   - `rendez_vous_by_filters`: appointments counted per day, modality, presence and their person's coded filter
     columns, which is all the figures need of millions of appointments; `rendez_vous_daily`, the same per day,
     modality and presence only, for the unfiltered reads.
@@ -64,6 +65,9 @@ READ_COLUMNS = [c for c in S.PARTICIPANTS.names if c not in KEY + ["date_fin_pre
 # Those held as text, coded in `participants_coded`; `action` and `territoire` are coded too, for the filters.
 TEXT_COLUMNS = [c for c in READ_COLUMNS if c == "epci" or SQL_TYPES[S.PARTICIPANTS.col(c).kind] == "VARCHAR"]
 CODED_COLUMNS = TEXT_COLUMNS + ["action", "territoire"]
+# The person filters (`indicators.base.Filters` attribute → column), kept coded in `rendez_vous_by_filters` too.
+FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action",
+                  "epci": "epci"}
 IMMERSIONS_BEFORE_EXIT = "immersions_before_exit"
 
 
@@ -340,7 +344,7 @@ def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
     # appointments per day, modality, presence and the coded filter columns of their person (a few hundred thousand
     # rows at a million persons): what the figures on appointments read with filters; and per day, modality and
     # presence only (a few thousand rows), what they read without
-    filters = ["commune", "prescripteur", "territoire", "action", "epci"]
+    filters = list(FILTER_COLUMNS.values())
     run(con, f"""CREATE OR REPLACE TABLE rendez_vous_by_filters AS
                  SELECT r.date, r.modalite, r.presence, {', '.join('p.' + c for c in filters)}, count(*)::BIGINT AS n
                  FROM rendez_vous r JOIN participants_coded p ON p.pid = r.person_key GROUP BY ALL ORDER BY r.date""")

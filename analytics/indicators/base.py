@@ -21,10 +21,7 @@ import duckdb
 import polars as pl
 
 from analytics import schema as S
-from analytics.store import IMMERSIONS_BEFORE_EXIT, READ_COLUMNS, TEXT_COLUMNS, collected_columns, query
-
-FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action",
-                  "epci": "epci"}
+from analytics.store import FILTER_COLUMNS, IMMERSIONS_BEFORE_EXIT, READ_COLUMNS, TEXT_COLUMNS, collected_columns, query
 
 
 @dataclass(frozen=True)
