@@ -256,3 +256,20 @@ def test_charts_of_empty_frames_say_so():
                 pathway_charts.exits_by_immersion(exits_by_immersion(ds))):
         s = spec(fig)
         assert s["data"] == [] and "Aucune donnée" in s["layout"]["annotations"][0]["text"]
+
+
+def test_a_box_of_many_leavers_is_drawn_from_its_statistics():
+    """Beyond MAX_BOX_POINTS leavers, the box carries its quartiles and fences instead of every value."""
+    many = pathway_charts.MAX_BOX_POINTS + 1
+    months = [float(i % 40) for i in range(many)] + [200.0]  # 0–39 months, and one outlier
+    frame = pl.DataFrame({"motif_sortie": ["Emploi"] * (many + 1) + ["Formation"] * 3, "months": months + [1.0, 2.0, 3.0]})
+    big, small = spec(pathway_charts.time_in_programme(frame))["data"]
+    assert "x" not in big and big["boxpoints"] is False
+    values = sorted(months)  # by hand: linear-interpolated quartiles, Tukey's fences
+    def q(p):
+        k = (len(values) - 1) * p
+        return values[int(k)] + (values[min(int(k) + 1, len(values) - 1)] - values[int(k)]) * (k - int(k))
+    assert big["q1"] == [pytest.approx(q(0.25))] and big["median"] == [pytest.approx(q(0.5))] and big["q3"] == [pytest.approx(q(0.75))]
+    iqr = q(0.75) - q(0.25)
+    assert big["upperfence"] == [39.0] and q(0.75) + 1.5 * iqr < 200 and big["lowerfence"] == [0.0]
+    assert small["x"] == [1.0, 2.0, 3.0] and small["boxpoints"] == "all"  # few leavers: every point, as before

@@ -130,9 +130,25 @@ def positive_rate(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
     return fig
 
 
+# Above this many leavers for one reason, its box is drawn from its quartiles and fences, without the points: a
+# million-person store has 200 000 leavers a year, which no one reads as points and the browser would receive.
+MAX_BOX_POINTS = 2000
+
+
+def box_statistics(values: pl.Series) -> dict[str, float]:
+    """q1, median, q3 (linear interpolation, as Plotly computes them) and Tukey's fences (the most extreme values
+    within 1.5 interquartile ranges of the box), to draw a box without sending its values."""
+    q1, median, q3 = (float(values.quantile(q, interpolation="linear")) for q in (0.25, 0.5, 0.75))
+    iqr = q3 - q1
+    return {"q1": q1, "median": median, "q3": q3,
+            "lowerfence": float(values.filter(values >= q1 - 1.5 * iqr).min()),
+            "upperfence": float(values.filter(values <= q3 + 1.5 * iqr).max())}
+
+
 def time_in_programme(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
-    """Horizontal box per exit reason of the months spent in the action, every leaver as a point; the reason's
-    label carries its number of leavers and median."""
+    """Horizontal box per exit reason of the months spent in the action, every leaver as a point (up to
+    `MAX_BOX_POINTS` leavers; beyond, the box alone, from `box_statistics`); the reason's label carries its number of
+    leavers and median."""
     if frame.is_empty():
         return empty(title)
     fig = go.Figure()
@@ -140,9 +156,14 @@ def time_in_programme(frame: pl.DataFrame, title: str | None = None) -> go.Figur
     ticks = []
     for reason in reasons:
         months = frame.filter(pl.col("motif_sortie") == reason)["months"]
-        fig.add_trace(go.Box(x=months.to_list(), name=reason, orientation="h", boxpoints="all", jitter=0.5, pointpos=0,
-                             marker=dict(color=_reason_color(reason), size=6, opacity=0.7), line=dict(color=_reason_color(reason)),
-                             hovertemplate=reason + " : %{x} mois<extra></extra>"))
+        look = dict(name=reason, orientation="h", line=dict(color=_reason_color(reason)))
+        if months.len() <= MAX_BOX_POINTS:
+            fig.add_trace(go.Box(x=months.to_list(), boxpoints="all", jitter=0.5, pointpos=0,
+                                 marker=dict(color=_reason_color(reason), size=6, opacity=0.7),
+                                 hovertemplate=reason + " : %{x} mois<extra></extra>", **look))
+        else:
+            stats = box_statistics(months)
+            fig.add_trace(go.Box(y=[reason], **{k: [v] for k, v in stats.items()}, boxpoints=False, **look))
         ticks.append(f"{reason} ({fmt.number(months.len())})<br>médiane {fmt.number(months.median(), 1)} mois")
     fig.update_layout(showlegend=False)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=reasons, tickvals=reasons, ticktext=ticks,
