@@ -287,9 +287,7 @@ def rate(numerator: int, denominator: int) -> float | None:
 
 def counts(df: pl.DataFrame, column: str, order: list | None = None) -> dict:
     """{label: count} of a column, zero categories left out, in the canonical order when given."""
-    if df.is_empty():
-        return {}
-    return ordered_counts(df.group_by(column).len("n").rename({column: "value"}), order)
+    return ordered_counts(tally(df, pl.col(column).alias("value")), order)
 
 
 def ordered_counts(frame: pl.DataFrame, order: list | None = None) -> dict:
