@@ -517,7 +517,6 @@ def code_hash() -> str:
 
 def render(results: list[dict], args, info: dict, started: datetime, load_start, load_end, elapsed: float) -> str:
     vers = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
-    first, big = results[0], results[-1]
     lines = [
         "# Benchmark results",
         "",
@@ -589,7 +588,7 @@ def render(results: list[dict], args, info: dict, started: datetime, load_start,
         for note in r.get("notes", []):
             checks.append(f"- {r['label']}: " + note.replace("\n", " / "))
     lines += ["", "## Checks", ""]
-    lines += checks or [f"- The pandas peer gives the engine's figures for every key, filter variant and size; no page raised an exception."]
+    lines += checks or ["- The pandas peer gives the engine's figures for every key, filter variant and size; no page raised an exception."]
     return "\n".join(lines) + "\n"
 
 

@@ -4,9 +4,7 @@ masked frames and Plotly figures."""
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 
 import plotly.graph_objects as go
 import polars as pl

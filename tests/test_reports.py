@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
-import polars as pl
 import pytest
 
 from analytics import fmt

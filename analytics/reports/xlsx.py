@@ -16,11 +16,9 @@ import os
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import xlsxwriter
 
 from analytics import fmt
-from analytics import schema as S
 from analytics.definitions import help_text
 from analytics.indicators import Filters, Period
 from analytics.diffusion import align_monthly, rows_of

@@ -1,5 +1,5 @@
 """Writes tests/corpus/bad/<case>/ from a tiny valid extract, each with expected.txt (message fragments)."""
-import csv, io, os, shutil
+import csv, io, shutil
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "bad"
