@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
     ind.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+    ind.add_argument("--clip", action="store_true",
+                     help="arrêter la période à la date des données (clé data_date) si elle la dépasse : aucun mois "
+                          "postérieur compté ; « period » est alors la période couverte, « requested_period » celle demandée")
     ind.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
                           "(11 est le seuil usuel, voir analytics/diffusion.py)")
@@ -155,15 +158,20 @@ def cmd_import(args) -> int:
 def cmd_indicators(args) -> int:
     from analytics.indicators import compute_indicators
 
+    from analytics.indicators import PeriodAfterData
+
     period, filters = period_from_args(args), filters_from_args(args)
     con = open_store(args.db)
     try:
-        out = compute_indicators(con, period, filters)
+        try:
+            out = compute_indicators(con, period, filters, clip=args.clip)
+        except PeriodAfterData as exc:
+            raise CliError(str(exc), 2) from None
         if args.suppress:
             from analytics.diffusion import denominators, suppress_figures
             from analytics.indicators import dataset
 
-            out = suppress_figures(out, args.suppress, denominators=denominators(dataset(con, period, filters)))
+            out = suppress_figures(out, args.suppress, denominators=denominators(dataset(con, period, filters, clip=args.clip)))
     finally:
         con.close()
     print(json.dumps(out, ensure_ascii=False, indent=2))

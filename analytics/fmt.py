@@ -56,7 +56,24 @@ def signed(value: float | None, decimals: int = 0, suffix: str = "") -> str | No
     return f"{sign}{text}{suffix}"
 
 
-def period_label(start: date, end: date) -> str:
+def period_label(start: date, end: date, requested_end: date | None = None) -> str:
+    """`année 2023`, `du 15/01/2023 au 10/03/2023`; a period clipped at the data date (`requested_end`: the end asked
+    for, `end` the data date) says so: `année 2024 en cours, données au 23/01/2024`."""
+    if requested_end is not None and requested_end != end:
+        asked = period_label(start, requested_end)
+        if asked.startswith("année"):
+            return f"{asked} en cours, données au {day(end)}"
+        return f"du {day(start)} au {day(end)} (période en cours jusqu'au {day(requested_end)}, données au {day(end)})"
     if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31 and start.year == end.year:
         return f"année {start.year}"
     return f"du {day(start)} au {day(end)}"
+
+
+def period_text(period) -> str:
+    """`period_label` of an `analytics.indicators.Period` (clipped or not)."""
+    return period_label(period.start, period.end, getattr(period, "requested_end", None))
+
+
+def data_date_label(value: date | None) -> str:
+    """« Données au 23/01/2024 » (the data date of the store), « Aucune donnée importée » without one."""
+    return "Aucune donnée importée" if value is None else f"Données au {day(value)}"

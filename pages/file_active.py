@@ -39,7 +39,7 @@ else:
     # diffusion mode: the frames drawn carry the masks of the figures shown beside them (no-op otherwise)
     ui.chart(caseload_vs_target(align_series(caseload_frame(ds), "caseload", "month", fig["monthly_caseload"], fig), previous_frame),
              "file_active_caseload", definition="monthly_caseload", masked_totals=masked_names({"File active": average}))
-    st.caption(f"En pointillés gris : la même période un an plus tôt ({fmt.period_label(previous.start, previous.end)}).")
+    st.caption(f"En pointillés gris : la même période un an plus tôt ({fmt.period_text(previous)}).")
 
     c1, c2 = st.columns(2)
     with c1:

@@ -137,4 +137,4 @@ st.subheader("Mode présentation")
 st.markdown("Pour un comité de pilotage : activez **Mode présentation** en bas de la barre latérale. Les contrôles "
             "disparaissent, les graphiques clés défilent un par écran, en grand (boutons « Précédent » / « Suivant » "
             "ou flèches ← → du clavier ; Échap pour quitter).")
-st.caption(f"Sélection : {fmt.period_label(p.start, p.end)} ; filtres : {filters_text(sel.filters)}.")
+st.caption(f"Sélection : {fmt.period_text(p)} ; filtres : {filters_text(sel.filters)}.")

@@ -44,7 +44,7 @@ else:
     ui.kpi(row2[2], "appointments", fmt.percent(fig["appointments"]["attendance_rate"]),
            delta("appointments", "attendance_rate", scale=100, decimals=1, suffix=" pts"), title="Taux de présence")
     ui.kpi(row2[3], "active_at_end", fmt.number(fig["active_at_end"]), delta("active_at_end"))
-    st.caption(f"Évolution par rapport à la période précédente : {fmt.period_label(sel.period.previous().start, sel.period.previous().end)}.")
+    st.caption(f"Évolution par rapport à la période précédente : {fmt.period_text(sel.period.previous())}.")
 
     ds = state.dataset()
     previous_frame = caseload_frame(state.dataset(sel.period.previous(), sel.filters))

@@ -26,17 +26,23 @@ def header(title: str, purpose: str) -> state.Selection:
     auth.guard(title)
     st.title(title)
     sel = state.selection()
-    parts = [fmt.period_label(sel.period.start, sel.period.end).capitalize()]
+    parts = [fmt.period_text(sel.period).capitalize()]
     f = sel.filters
     for name, values in (("communes", f.commune), ("prescripteurs", f.prescriber), ("territoires", f.territory), ("actions", f.action),
                          ("EPCI", f.epci)):
         if values:
             parts.append(f"{name} : {', '.join(values)}")
+    parts.append(data_date_text())
     st.caption(purpose + "  \n" + " · ".join(parts))
     if state.options().get("demo"):
         st.info("Données de démonstration (extrait synthétique fidèle au bilan 2023). Importez vos extraits depuis la page Données.",
                 icon="ℹ️")
     return sel
+
+
+def data_date_text() -> str:
+    """« Données au JJ/MM/AAAA »: the data date of the store (`analytics.indicators.data_date`), on every page."""
+    return fmt.data_date_label(state.data_date())
 
 
 def kpi(column, key: str, value: str, delta: str | None = None, delta_color: str = "normal", title: str | None = None) -> None:

@@ -30,10 +30,11 @@ def sidebar() -> None:
                                 help="Une année civile, ou une période libre (bornes incluses).")
     if mode == "Dates":
         default_year = state.default_year(opts)
-        bounds = dict(min_value=date(2000, 1, 1), max_value=date(date.today().year + 1, 12, 31), format="DD/MM/YYYY")
+        last = state.data_date(opts)  # no date after the data date is offered
+        bounds = dict(min_value=date(2000, 1, 1), max_value=last or date(date.today().year + 1, 12, 31), format="DD/MM/YYYY")
         c1, c2 = sb.columns(2)
         c1.date_input("Du", value=date(default_year, 1, 1), key="debut", bind="query-params", **bounds)
-        c2.date_input("Au", value=date(default_year, 12, 31), key="fin", bind="query-params", **bounds)
+        c2.date_input("Au", value=min(date(default_year, 12, 31), last or date.max), key="fin", bind="query-params", **bounds)
         if st.session_state.get("debut") and st.session_state.get("fin") and st.session_state["fin"] < st.session_state["debut"]:
             sb.error("La date de fin précède la date de début : l'année par défaut est affichée.")
     else:
@@ -49,7 +50,7 @@ def sidebar() -> None:
     sel = state.selection()
     if not sel.filters.is_empty():
         sb.button("Effacer les filtres", on_click=clear_filters, width="stretch")
-    sb.caption(f"Période affichée : {fmt.period_label(sel.period.start, sel.period.end)}. "
+    sb.caption(f"Période affichée : {fmt.period_text(sel.period)}. "
                "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
     diffusion.toggle(sb)
 

@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics import indicators
 from analytics.importer import run_import
-from analytics.indicators import Dataset, Filters, Period
+from analytics.indicators import Dataset, Filters, Period, PeriodAfterData
 from analytics.store import connect_readonly, db_path, query, store_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ def _options(path: str, version: str, scope: Filters = Filters()) -> dict:
                                                coalesce(date_sortie, date_prescription))) AS hi FROM participants p WHERE {where}""",
                    params)
     out["first_date"], out["last_date"] = bounds["lo"][0], bounds["hi"][0]
+    out["data_date"] = indicators.data_date(con)  # the whole store's, whatever the user's territories
     demo = query(con, "SELECT count(*) FILTER (WHERE file_name <> 'sample') AS other, count(*) AS n FROM imports WHERE status = 'importé'")
     out["demo"] = bool(demo["n"][0]) and demo["other"][0] == 0
     return out
@@ -76,25 +77,35 @@ def options() -> dict:
     version = store_version(current_db())
     if version is None:
         return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "first_date": None, "last_date": None,
-                "demo": False}
+                "data_date": None, "demo": False}
     from ui import auth
 
     return _options(str(current_db()), version, auth.scope())
 
 
+def data_date(opts: dict | None = None) -> date | None:
+    """The data date of the store (`analytics.indicators.data_date`), None without data."""
+    opts = options() if opts is None else opts
+    return opts.get("data_date") or opts.get("last_date")
+
+
 def default_year(opts: dict) -> int:
-    """The last complete calendar year with data (2023 for the sample, whose data stop in January 2024)."""
-    last = opts.get("last_date")
+    """The last complete calendar year with data (2023 for the sample, whose data stop in January 2024): the year of
+    the data date when it is a 31 December or when the data begin that year."""
+    last = data_date(opts)
     if last is None:
         return date.today().year - 1
+    if (last.month, last.day) == (12, 31):
+        return last.year
     return last.year - 1 if last.year > (opts["first_date"] or last).year else last.year
 
 
 def year_options(opts: dict) -> list[str]:
-    first, last = opts.get("first_date"), opts.get("last_date")
+    """The years offered: from the first year with data to the year of the data date (never a year after it)."""
+    first, last = opts.get("first_date"), data_date(opts)
     if first is None or last is None:
         return [str(date.today().year)]
-    return [str(y) for y in range(last.year, first.year - 1, -1)]
+    return [str(y) for y in range(last.year, min(first, last).year - 1, -1)]
 
 
 @dataclass(frozen=True)
@@ -106,12 +117,19 @@ class Selection:
 def selection() -> Selection:
     """The global filters as set in the sidebar (and the URL)."""
     ss = st.session_state
+    opts = options()
     start, end = ss.get("debut"), ss.get("fin")
     if ss.get("mode_periode") == "Dates" and start and end and start <= end:
         period = Period(start, end)
     else:
-        year = ss.get("annee") or str(default_year(options()))
-        period = Period.year(int(year))
+        year = ss.get("annee") or str(default_year(opts))
+        period = Period.year(int(year) if str(year).isdigit() else default_year(opts))
+    # no month after the data date: a period reaching past it is clipped (and labelled so), one after it is replaced
+    # by the default year
+    try:
+        period = period.clip(data_date(opts))
+    except PeriodAfterData:
+        period = Period.year(default_year(opts)).clip(data_date(opts))
     filters = Filters(**{attr: tuple(ss.get(key) or ()) for key, attr in FILTER_KEYS.items()})
     return Selection(period, _restrict(filters))
 

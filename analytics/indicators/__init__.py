@@ -12,7 +12,7 @@ import duckdb
 
 from analytics.config import caseload_target_for
 from analytics.indicators import activity, caseload, esf, exits, populations, profile
-from analytics.indicators.base import Dataset, Filters, Period, empty_dataset, load_dataset
+from analytics.indicators.base import Dataset, Filters, Period, PeriodAfterData, data_date, empty_dataset, load_dataset
 
 FIGURES: dict[str, Callable[[Dataset], object]] = {
     "positioned": populations.count_positioned,
@@ -48,8 +48,11 @@ FIGURES: dict[str, Callable[[Dataset], object]] = {
 }
 
 
-def dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()) -> Dataset:
-    return load_dataset(con, period, filters, caseload_target_for(filters))
+def dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(), *, clip: bool = True) -> Dataset:
+    """The data of a period and filters. The period is clipped at the store's data date (`Period.clip`): no month
+    after it is counted (`PeriodAfterData` when the whole period lies after it). `clip=False` keeps the period as
+    asked (the v1 contract of `coaching indicators`, see docs/periods.md)."""
+    return load_dataset(con, period.clip(data_date(con)) if clip else period, filters, caseload_target_for(filters))
 
 
 def compute(ds: Dataset, keys: list[str] | None = None) -> dict:
@@ -57,10 +60,19 @@ def compute(ds: Dataset, keys: list[str] | None = None) -> dict:
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(),
-                       keys: list[str] | None = None) -> dict:
-    """The `coaching indicators --json` object: period, filters and every figure."""
-    ds = dataset(con, period, filters)
-    return {"period": period.as_json(), "filters": filters.as_json(), **compute(ds, keys)}
+                       keys: list[str] | None = None, *, clip: bool = False) -> dict:
+    """The `coaching indicators --json` object: period, filters and every figure.
+
+    `period` is the period the figures cover. By default the period as asked (the v1 contract); with `clip`, cut at
+    the data date when it reaches past it. Keys outside the v1 contract: `data_date` (ISO date of the latest event
+    in the store, null for an empty store) and, only when the period was clipped, `requested_period` (as asked)."""
+    latest = data_date(con)
+    ds = dataset(con, period, filters, clip=clip)
+    extra = {"data_date": latest.isoformat() if latest else None}
+    if ds.period.clipped:
+        extra["requested_period"] = ds.period.requested.as_json()
+    return {"period": ds.period.as_json(), "filters": filters.as_json(), **extra, **compute(ds, keys)}
 
 
-__all__ = ["FIGURES", "Dataset", "Filters", "Period", "compute", "compute_indicators", "dataset", "empty_dataset"]
+__all__ = ["FIGURES", "Dataset", "Filters", "Period", "PeriodAfterData", "compute", "compute_indicators", "data_date", "dataset",
+           "empty_dataset"]

@@ -24,14 +24,41 @@ from analytics import schema as S
 from analytics.store import FILTER_COLUMNS, IMMERSIONS_BEFORE_EXIT, READ_COLUMNS, TEXT_COLUMNS, collected_columns, query
 
 
+class PeriodAfterData(ValueError):
+    """A period that begins after the data date: nothing of it is known yet."""
+
+
 @dataclass(frozen=True)
 class Period:
+    """A period [start, end], bounds included. `requested_end` is set when the period was clipped at the data date
+    (`clip`): the end that was asked for (« année 2024 en cours, données au 23/01/2024 »)."""
+
     start: date
     end: date
+    requested_end: date | None = None
 
     def __post_init__(self):
         if self.end < self.start:
             raise ValueError("la date de fin précède la date de début")
+
+    @property
+    def clipped(self) -> bool:
+        return self.requested_end is not None
+
+    @property
+    def requested(self) -> "Period":
+        """The period as asked for, before clipping at the data date."""
+        return Period(self.start, self.requested_end) if self.requested_end else self
+
+    def clip(self, data_date: date | None) -> "Period":
+        """This period ending at the data date when it reaches past it (no month after the data date is counted);
+        unchanged without a data date or when it ends before. `PeriodAfterData` when it begins after."""
+        if data_date is None or self.end <= data_date:
+            return self
+        if self.start > data_date:
+            raise PeriodAfterData(f"la période commence après la date des données ({data_date.strftime('%d/%m/%Y')}) : "
+                                  "aucune donnée ne la couvre")
+        return Period(self.start, data_date, self.requested_end or self.end)
 
     @classmethod
     def year(cls, year: int) -> "Period":
@@ -42,7 +69,12 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> "Period":
-        """The period of equal length just before this one (a calendar year gives the previous year)."""
+        """The period of equal length just before this one (a calendar year gives the previous year). A clipped
+        period compares the same span: the period before the requested one, cut to the clipped length (« année
+        2024 en cours » au 23/01 → du 01/01/2023 au 23/01/2023)."""
+        if self.clipped:
+            before = self.requested.previous()
+            return Period(before.start, min(before.end, before.start + timedelta(days=self.days - 1)))
         if self.start.month == 1 and self.start.day == 1 and self.end == date(self.start.year, 12, 31):
             return Period.year(self.start.year - 1)
         end = self.start - timedelta(days=1)
@@ -252,6 +284,31 @@ def immersions_before_exit_counts(persons: pl.DataFrame, immersions: pl.DataFram
 def persons_schema() -> dict[str, pl.DataType]:
     """The persons' columns as an extract gives them (text as strings), to build a Dataset by hand."""
     return S.typed_schema(S.PARTICIPANTS) | {"epci": pl.String}
+
+
+# The dates that record something that happened (not a plan: `date_fin_prevue` and an immersion's end are left out).
+DATA_DATE_COLUMNS = {"participants": ["date_prescription", "date_premier_rdv", "date_entree", "date_sortie",
+                                      "date_suivi_post_sortie"],
+                     "rendez_vous": ["date"], "immersions": ["date_debut"]}
+
+
+def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The data date: the latest date of an event known in the store (a prescription, an entry, an exit, a follow-up, an
+    appointment, the start of an immersion), None for an empty store. Nothing after it has been seen: the periods
+    are clipped there (`Period.clip`), and every page, report and slide states it (« Données au 23/01/2024 »).
+    One definition for the whole store, whatever the filters or the user's territories."""
+    found = query(con, "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN "
+                       "('participants', 'rendez_vous', 'rendez_vous_daily', 'immersions')")
+    have = set(zip(found["table_name"].to_list(), found["column_name"].to_list()))
+    tables = dict(DATA_DATE_COLUMNS)
+    if ("rendez_vous_daily", "date") in have:  # a few thousand rows instead of every appointment
+        tables = {**{t: c for t, c in tables.items() if t != "rendez_vous"}, "rendez_vous_daily": ["date"]}
+    parts = [f"SELECT max(greatest({', '.join(cols)})) AS d FROM {table}" if len(cols) > 1 else f"SELECT max({cols[0]}) AS d FROM {table}"
+             for table, columns in tables.items() if (cols := [c for c in columns if (table, c) in have])]
+    if not parts:
+        return None
+    latest = query(con, f"SELECT max(d) AS d FROM ({' UNION ALL '.join(parts)})")["d"][0]
+    return latest
 
 
 def empty_dataset(period: Period, filters: Filters = Filters()) -> Dataset:

@@ -9,14 +9,14 @@ divided by the engine's population figure for the table (participants, positione
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import polars as pl
 
 from analytics import fmt
 from analytics import schema as S
-from analytics.indicators import Dataset, Filters, Period, compute, dataset
+from analytics.indicators import Dataset, Filters, Period, compute, data_date, dataset
 from analytics.indicators.activity import appointments_by_month_presence
 from analytics.indicators.caseload import caseload_frame, monthly_exits_by_reason, monthly_flows
 from analytics.store import query
@@ -49,8 +49,8 @@ class ReportContext:
     @property
     def period_text(self) -> str:
         p = self.period
-        label = fmt.period_label(p.start, p.end)
-        if label.startswith("année"):
+        label = fmt.period_text(p)
+        if label.startswith("année") and not p.clipped:
             return f"{label.capitalize()} (du {fmt.day(p.start)} au {fmt.day(p.end)})"
         return label[0].upper() + label[1:]
 
@@ -85,28 +85,17 @@ class ReportContext:
 
 def selection_slug(period: Period, filters: Filters) -> str:
     """A file-name fragment for a selection: `2023`, `2023-01-15_2023-03-10`, with `-filtre` if filtered."""
-    p = period
+    p = period.requested if getattr(period, "clipped", False) else period
     is_year = (p.start.month, p.start.day, p.end.month, p.end.day) == (1, 1, 12, 31) and p.start.year == p.end.year
     base = str(p.start.year) if is_year else f"{p.start.isoformat()}_{p.end.isoformat()}"
+    if p is not period:
+        base += f"-au-{period.end.isoformat()}"
     return base + ("" if filters.is_empty() else "-filtre")
 
 
 def filters_text(filters: Filters) -> str:
     parts = [f"{name} : {', '.join(getattr(filters, attr))}" for attr, name in FILTER_NAMES if getattr(filters, attr, ())]
     return " ; ".join(parts) or "aucun (toutes les personnes)"
-
-
-def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The most recent date held by the store (any date of any table): the « date of the data »."""
-    row = query(con, """
-        SELECT greatest(
-            (SELECT max(greatest(date_prescription, coalesce(date_premier_rdv, date_prescription),
-                                 coalesce(date_entree, date_prescription), coalesce(date_sortie, date_prescription),
-                                 coalesce(date_suivi_post_sortie, date_prescription))) FROM participants),
-            (SELECT max(date) FROM rendez_vous),
-            (SELECT max(greatest(date_debut, coalesce(date_fin, date_debut))) FROM immersions)) AS d""")
-    value = row["d"][0] if row.height else None
-    return value.date() if isinstance(value, datetime) else value
 
 
 def scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[list[str], list[str]]:
@@ -127,11 +116,11 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
     def figures(d: Dataset) -> dict:
         return compute(d) if not suppress else suppress_figures(compute(d), suppress, denominators=denominators(d))
 
-    ds = dataset(con, period, filters)
+    ds = dataset(con, period, filters)  # clipped at the data date: the report covers ds.period
     territories, actions = scope(con, filters)
-    ctx = ReportContext(period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
+    ctx = ReportContext(ds.period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
     if previous:
-        ctx.previous_ds = dataset(con, period.previous(), filters)
+        ctx.previous_ds = dataset(con, ds.period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)
     return ctx
 

@@ -305,7 +305,7 @@ def kpi_rows(ctx: ReportContext) -> Table:
         ("Présents en fin de période", "active_at_end", None, fmt.number, (1, 0, "")),
     ]
     prev = ctx.period.previous()
-    rows = [["Indicateur", "Période", f"Période précédente ({fmt.period_label(prev.start, prev.end)})", "Évolution"]]
+    rows = [["Indicateur", "Période", f"Période précédente ({fmt.period_text(prev)})", "Évolution"]]
     for label, key, sub, show, (scale, decimals, suffix) in spec:
         now, before = get(f, key, sub), get(p, key, sub) if p else None
         change = fmt.signed((now - before) * scale, decimals, suffix) if now is not None and before is not None else None
