@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import fmt
+from analytics.config import objective_for
 from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
 from analytics.diffusion import align_counts, align_series, masked_names, rows_of
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
@@ -20,7 +21,8 @@ previous = year_earlier(sel.period)  # = sel.period.previous() for a calendar ye
 if fig["positioned"] == 0:
     ui.empty_state()
 else:
-    target = fig["caseload_target"]
+    objective = objective_for(sel.filters)  # not drawn nor compared under a commune / EPCI / prescriber filter
+    target = objective.target
     average = fig["average_caseload"]
     n_months = len(fig["monthly_caseload"])
     at_target = months_at_or_above_target(ds)
@@ -30,10 +32,8 @@ else:
     ui.kpi(cols[1], "months_at_target", "–" if at_target is None else f"{fmt.number(at_target)} / {fmt.number(n_months)}")
     ui.kpi(cols[2], "active_at_end", fmt.number(fig["active_at_end"]))
     ui.kpi(cols[3], "monthly_flows", f"{fmt.number(fig['entries'])} / {fmt.number(fig['exits'])}", title="Entrées / sorties")
-    if target is None:
-        st.caption("Aucune convention ne correspond aux filtres territoire / action : pas d'objectif de file active.")
-    elif sel.filters.commune or sel.filters.prescriber:
-        st.caption("L'objectif est celui de la convention entière : il ne se répartit pas par commune ni par prescripteur.")
+    if objective.note:
+        st.caption(objective.note)
 
     previous_frame = caseload_frame(state.dataset(previous, sel.filters))
     # diffusion mode: the frames drawn carry the masks of the figures shown beside them (no-op otherwise)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analytics import fmt
+from analytics.config import objective_for
 from analytics.charts.caseload import caseload_vs_target
 from analytics.diffusion import align_series, masked_names
 from analytics.indicators.caseload import caseload_frame
@@ -29,7 +30,8 @@ else:
     row1 = st.columns(4)
     ui.kpi(row1[0], "positioned", fmt.number(fig["positioned"]), delta("positioned"))
     ui.kpi(row1[1], "participants", fmt.number(fig["participants"]), delta("participants"))
-    target = fig["caseload_target"]
+    objective = objective_for(sel.filters)  # not compared under a commune / EPCI / prescriber filter
+    target = objective.target
     ui.kpi(row1[2], "average_caseload", fmt.number(fig["average_caseload"], 2) + (f" / {target}" if target else ""),
            delta("average_caseload", decimals=2))
     ui.kpi(row1[3], "exits", fmt.number(fig["exits"]), delta("exits"), delta_color="off")
@@ -44,6 +46,8 @@ else:
     ui.kpi(row2[2], "appointments", fmt.percent(fig["appointments"]["attendance_rate"]),
            delta("appointments", "attendance_rate", scale=100, decimals=1, suffix=" pts"), title="Taux de présence")
     ui.kpi(row2[3], "active_at_end", fmt.number(fig["active_at_end"]), delta("active_at_end"))
+    if objective.note:
+        st.caption(objective.note)
     st.caption(f"Évolution par rapport à la période précédente : {fmt.period_text(sel.period.previous())}.")
 
     ds = state.dataset()

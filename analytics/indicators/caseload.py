@@ -34,11 +34,19 @@ def caseload_target(ds: Dataset) -> int | None:
     return ds.caseload_target
 
 
+def applicable_target(ds: Dataset) -> int | None:
+    """The target the selection is compared with: the convention's, None when a filter cuts across the conventions
+    (commune, EPCI, prescriber: `analytics.config.objective_for`)."""
+    from analytics.config import cuts_across
+
+    return None if cuts_across(ds.filters) else ds.caseload_target
+
+
 def caseload_frame(ds: Dataset) -> pl.DataFrame:
-    """month, caseload, target: the file-active series drawn against the convention's target."""
+    """month, caseload, target: the file-active series drawn against the target that applies (`applicable_target`)."""
     months = monthly_caseload(ds)
     return pl.DataFrame({"month": list(months), "caseload": list(months.values()),
-                         "target": [ds.caseload_target] * len(months)},
+                         "target": [applicable_target(ds)] * len(months)},
                         schema={"month": pl.String, "caseload": pl.Int64, "target": pl.Int64})
 
 
@@ -68,10 +76,11 @@ def prescriptions_by_month(ds: Dataset) -> pl.DataFrame:
 
 
 def months_at_or_above_target(ds: Dataset) -> int | None:
-    """Number of months of P whose caseload reaches the convention's target; None without a target."""
-    if ds.caseload_target is None:
+    """Number of months of P whose caseload reaches the convention's target; None without a target that applies."""
+    target = applicable_target(ds)
+    if target is None:
         return None
-    return sum(1 for n in monthly_caseload(ds).values() if n >= ds.caseload_target)
+    return sum(1 for n in monthly_caseload(ds).values() if n >= target)
 
 
 def caseload_table(ds: Dataset) -> pl.DataFrame:

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from analytics import fmt
+from analytics.config import objective_for
 from analytics.charts import activity as activity_charts
 from analytics.charts import caseload as caseload_charts
 from analytics.charts import pathways as pathway_charts
@@ -110,17 +111,20 @@ def _caseload_table(ctx):
     months = ctx.fig["monthly_caseload"]
     rows = [["Mois", "File active"]] + [[_month(ctx, m), fmt.number(n)] for m, n in months.items()]
     rows.append(["Moyenne", fmt.number(ctx.fig["average_caseload"], 2)])
-    if ctx.fig["caseload_target"] is not None:
-        rows.append(["Objectif", fmt.number(ctx.fig["caseload_target"])])
+    objective = objective_for(ctx.filters)
+    if objective.target is not None:
+        rows.append(["Objectif", fmt.number(objective.target)])
     return rows
 
 
 def _caseload_reading(ctx):
-    avg, target = ctx.fig["average_caseload"], ctx.fig["caseload_target"]
+    avg, objective = ctx.fig["average_caseload"], objective_for(ctx.filters)
     if avg is None:
         return "Pas de mois dans la période."
     text = f"La file active moyenne est de {fmt.number(avg, 2)}"
-    return text + (f" pour un objectif de {fmt.number(target)}." if target is not None else " (pas d'objectif de convention pour ces filtres).")
+    if objective.target is not None:
+        return text + f" pour un objectif de {fmt.number(objective.target)}."
+    return text + ". " + objective.note
 
 
 def _flows_table(ctx):
@@ -292,7 +296,7 @@ def kpi_rows(ctx: ReportContext) -> Table:
     def days(v):
         return fmt.MISSING if v is None else f"{fmt.number(v, 1 if v % 1 else 0)} j"
 
-    target = f["caseload_target"]
+    target = objective_for(ctx.filters).target
     spec = [  # label, key, sub, value formatter, change scale/decimals/suffix
         ("Positionnés", "positioned", None, fmt.number, (1, 0, "")),
         ("Participants (suivis)", "participants", None, fmt.number, (1, 0, "")),

@@ -19,6 +19,7 @@ import duckdb
 import xlsxwriter
 
 from analytics import fmt
+from analytics.config import objective_for
 from analytics.definitions import help_text
 from analytics.indicators import Filters, Period
 from analytics.diffusion import align_monthly, rows_of
@@ -252,12 +253,13 @@ def _immersions(book: _Book) -> None:
 def _caseload(book: _Book) -> None:
     f = book.ctx.fig
     ws = book.sheet(SHEETS["caseload"], "file active mensuelle", [30, 16, 16])
-    target = f["caseload_target"]
+    objective = objective_for(book.ctx.filters)  # not compared under a commune / EPCI / prescriber filter
+    target = objective.target
     rows = [[month_title(m), n, target] for m, n in f["monthly_caseload"].items()]
     row = book.table(ws, FIRST_TABLE_ROW, ["Mois", "File active", "Objectif"], rows, ["text", "int", "int"],
                      ["Moyenne", (f["average_caseload"], "dec2"), target], note=help_text("monthly_caseload"))
-    book.table(ws, row, ["Indicateur", "Valeur"], [["Objectif de la convention", target]], ["text", "int"],
-               note=help_text("caseload_target"))
+    book.table(ws, row, ["Indicateur", "Valeur"], [["Objectif de la convention", f["caseload_target"]]], ["text", "int"],
+               note=help_text("caseload_target") + (f" {objective.note}" if objective.note else ""))
 
 
 def _monthly(book: _Book) -> None:
