@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "postérieur compté ; « period » est alors la période couverte, « requested_period » celle demandée")
     ind.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
-                          "(11 est le seuil usuel, voir analytics/diffusion.py)")
+                          "(11 est le seuil usuel, voir analytics/diffusion/)")
 
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
