@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     urm.add_argument("name")
     urm.add_argument("--users")
 
+    tpl = sub.add_parser("template", help="écrire le modèle de tableau de suivi (.xlsx à listes déroulantes) qui s'importe tel quel")
+    tpl.add_argument("--out", required=True, help="classeur produit, ex. modele.xlsx")
+
     smp = sub.add_parser("sample", help="écrire l'extrait de référence (ou un extrait synthétique de N personnes)")
     smp.add_argument("--out", required=True)
     smp.add_argument("--participants", type=_positive, help="nombre de personnes d'un extrait synthétique")
@@ -270,14 +273,27 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
+def cmd_template(args) -> int:
+    from analytics.template import write_template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise CliError(f"format non pris en charge : « {out.name} » (le modèle est un classeur .xlsx)", 2)
+    if not out.parent.exists():
+        raise CliError(f"dossier introuvable : {out.parent}", 2)
+    write_template(out)
+    print(f"Modèle de tableau de suivi écrit dans {out}")
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, report, sample, user (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, report, sample, template, user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

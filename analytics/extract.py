@@ -33,36 +33,10 @@ import polars as pl
 from analytics import geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
+from analytics.problems import ExtractError, Problem
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
 MIN_DATE = date(2000, 1, 1)
-
-
-@dataclass
-class Problem:
-    file: str
-    line: int | None
-    column: str | None
-    value: str | None
-    message: str
-
-    def as_row(self) -> dict:
-        return {"fichier": self.file, "ligne": self.line, "colonne": self.column, "valeur": self.value, "problème": self.message}
-
-    def __str__(self) -> str:
-        where = self.file + (f", ligne {self.line}" if self.line else "") + (f", colonne « {self.column} »" if self.column else "")
-        val = f" (valeur « {self.value} »)" if self.value not in (None, "") else ""
-        return f"{where} : {self.message}{val}"
-
-
-class ExtractError(Exception):
-    """The extract is refused; `problems` lists every reason."""
-
-    def __init__(self, problems: list[Problem], content_hash: str | None = None, source: str = ""):
-        self.problems = problems
-        self.content_hash = content_hash
-        self.source = source
-        super().__init__(f"{len(problems)} problème(s) dans l'extrait")
 
 
 @dataclass
