@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db")
     imp.add_argument("--drop-identifying-columns", action="store_true",
                      help="supprimer les colonnes identifiantes (nom, téléphone…) au lieu de refuser l'extrait")
+    imp.add_argument("--mapping", metavar="PROFIL.json",
+                     help="profil de correspondance d'un fichier à votre format (feuilles, colonnes, libellés ; voir SPEC-extract v2)")
 
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
@@ -144,8 +146,18 @@ def cmd_import(args) -> int:
     from analytics.extract import ExtractError
     from analytics.importer import run_import
 
+    from analytics.mapping import Profile
+
+    profile = None
+    if args.mapping:
+        try:
+            profile = Profile.load(args.mapping)
+        except FileNotFoundError:
+            raise CliError(f"profil introuvable : {args.mapping}", 2) from None
+        except ValueError as exc:
+            raise CliError(f"{exc} ({args.mapping})", 2) from None
     try:
-        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns)
+        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns, mapping=profile)
     except ExtractError as exc:
         print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
         for p in exc.problems:

@@ -47,6 +47,7 @@ class Extract:
     content_hash: str
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    profile: str | None = None  # the mapping profile it was read through (analytics.mapping), recorded at import
 
     @property
     def counts(self) -> dict[str, int]:
@@ -464,11 +465,14 @@ def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], pro
 
 # ---------------------------------------------------------------- entry point
 
-def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Extract:
-    """Read, normalise and validate an extract; raise `ExtractError` with every problem found."""
+def load_extract(path: str | Path, drop_identifying_columns: bool = False, reader=None) -> Extract:
+    """Read, normalise and validate an extract; raise `ExtractError` with every problem found.
+
+    `reader(path, problems) -> (raw tables, files to hash)` replaces the contract-shaped reading: the mapping layer
+    (`analytics.mapping.load_mapped`) hands over the user's tables already in the contract's shape."""
     path = Path(path)
     problems: list[Problem] = []
-    raws_list, files = _locate(path, problems)
+    raws_list, files = (reader or _locate)(path, problems)
     # the hash reads every file once more: in a thread, while the tables are checked (hashlib releases the GIL)
     hashing = None
     if files and all(f.is_file() for f in files):

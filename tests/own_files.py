@@ -46,3 +46,81 @@ IMMERSIONS = [
 def as_text(rows: list[dict]) -> list[dict]:
     """The rows as a contract CSV holds them (ISO dates)."""
     return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in rows]
+
+
+# ---------------------------------------------------------------- the association's own workbook
+
+SHEETS = {"participants": "Suivi", "rendez_vous": "Emargement", "immersions": "PMSMP"}
+HEADERS = {
+    "participants": {"id_participant": "N° dossier", "date_prescription": "Date d'orientation", "prescripteur": "Orienté par",
+                     "commune": "Commune", "sexe": "Genre", "age": "Âge", "niveau_formation": "Niveau", "statut": "Public",
+                     "situation_familiale": "Situation familiale", "frein_principal": "Frein n°1",
+                     "date_entree": "Entrée", "motif_non_entree": "Si pas d'entrée", "date_sortie": "Sortie",
+                     "motif_sortie": "Type de sortie", "detail_sortie": "Précision", "rqth": "RQTH ?",
+                     "date_premier_rdv": "1er RDV", "freins_secondaires": "Autres freins"},
+    "rendez_vous": {"id_participant": "Dossier", "date": "Date RDV", "modalite": "Type", "presence": "Présence"},
+    "immersions": {"id_participant": "Dossier", "date_debut": "Du", "date_fin": "Au", "secteur": "Métier",
+                   "debouche_contrat": "Embauche"},
+}
+LABELS = {
+    "sexe": {"Femme": "Mme", "Homme": "M."},
+    "frein_principal": {"Mobilité": "Transport", "Garde d'enfants": "Garde", "Chômage longue durée": "CLD"},
+    "freins_secondaires": {"Mobilité": "Transport", "Numérique": "Informatique"},
+    "motif_sortie": {"Emploi": "Sortie emploi", "Formation": "Sortie formation", "Fin de suivi": "Fin d'accompagnement"},
+    "presence": {"Présent": "P", "Absent excusé": "AE", "Absent non excusé": "ANE"},
+    "modalite": {"Physique": "Présentiel", "Téléphone": "Tél"},
+    "debouche_contrat": {"oui": "Embauché", "non": "Pas d'embauche"},
+}
+
+
+def _user_value(column: str, value, labels: dict, serial: bool):
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return (value - date(1899, 12, 30)).days if serial else value  # a serial number, or a real date cell
+    if column == "freins_secondaires":
+        return "|".join(labels.get(column, {}).get(v, v) for v in value.split("|"))
+    if isinstance(value, str):
+        return labels.get(column, {}).get(value, value)
+    return value
+
+
+def write_own_workbook(path, headers=HEADERS, labels=LABELS, sheets=SHEETS, title_lines=2, total=True, email=True,
+                       people=None, rdv=None, immersions=None):
+    """The persons above as an association keeps them: title lines, its own sheet and column names and labels,
+    dates as Excel date cells (every other one as a serial number), an empty line, a total line, and a referent's
+    e-mail column. Returns the path."""
+    import openpyxl
+
+    data = {"participants": people or PEOPLE, "rendez_vous": rdv or RDV, "immersions": immersions or IMMERSIONS}
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for table, rows in data.items():
+        ws = book.create_sheet(sheets[table])
+        for i in range(title_lines):
+            ws.append([f"Tableau de suivi « Coaching Emploi » — {table}" if i == 0 else None])
+        cols = [c for c in headers[table] if any(c in r for r in rows)]
+        ws.append([headers[table][c] for c in cols] + (["Mail référent"] if email and table == "participants" else []))
+        for n, row in enumerate(rows):
+            values = [_user_value(c, row.get(c), labels, serial=n % 2 == 1) for c in cols]
+            ws.append(values + (["referente@association.fr"] if email and table == "participants" else []))
+            if n == 2:
+                ws.append([])  # an empty line inside the table
+        if total:
+            ws.append(["Total", len(rows)])
+    book.save(path)
+    return path
+
+
+def own_profile(headers=HEADERS, labels=LABELS, sheets=SHEETS, email=True, name="Tableau de suivi de l'association"):
+    from analytics.mapping import Profile
+
+    tables = {}
+    for table, cols in headers.items():
+        columns = {h: c for c, h in cols.items()}
+        if email and table == "participants":
+            columns["Mail référent"] = None
+        known = {c for c in cols}
+        values = {c: {v: k for k, v in m.items()} for c, m in labels.items() if c in known}
+        tables[table] = {"sheet": sheets[table], "columns": columns, "values": values}
+    return Profile.from_dict({"name": name, "tables": tables})
