@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db")
     imp.add_argument("--drop-identifying-columns", action="store_true",
                      help="supprimer les colonnes identifiantes (nom, téléphone…) au lieu de refuser l'extrait")
+    imp.add_argument("--mapping", metavar="PROFIL.json",
+                     help="profil de correspondance d'un fichier à votre format (feuilles, colonnes, libellés ; voir SPEC-extract v2)")
 
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
@@ -100,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     urm = users.add_parser("remove", help="supprimer un compte")
     urm.add_argument("name")
     urm.add_argument("--users")
+
+    tpl = sub.add_parser("template", help="écrire le modèle de tableau de suivi (.xlsx à listes déroulantes) qui s'importe tel quel")
+    tpl.add_argument("--out", required=True, help="classeur produit, ex. modele.xlsx")
 
     smp = sub.add_parser("sample", help="écrire l'extrait de référence (ou un extrait synthétique de N personnes)")
     smp.add_argument("--out", required=True)
@@ -144,8 +149,18 @@ def cmd_import(args) -> int:
     from analytics.extract import ExtractError
     from analytics.importer import run_import
 
+    from analytics.mapping import Profile
+
+    profile = None
+    if args.mapping:
+        try:
+            profile = Profile.load(args.mapping)
+        except FileNotFoundError:
+            raise CliError(f"profil introuvable : {args.mapping}", 2) from None
+        except ValueError as exc:
+            raise CliError(f"{exc} ({args.mapping})", 2) from None
     try:
-        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns)
+        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns, mapping=profile)
     except ExtractError as exc:
         print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
         for p in exc.problems:
@@ -278,14 +293,27 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
+def cmd_template(args) -> int:
+    from analytics.template import write_template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise CliError(f"format non pris en charge : « {out.name} » (le modèle est un classeur .xlsx)", 2)
+    if not out.parent.exists():
+        raise CliError(f"dossier introuvable : {out.parent}", 2)
+    write_template(out)
+    print(f"Modèle de tableau de suivi écrit dans {out}")
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, report, sample, user (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, report, sample, template, user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

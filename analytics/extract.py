@@ -33,36 +33,10 @@ import polars as pl
 from analytics import geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
+from analytics.problems import ExtractError, Problem
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
 MIN_DATE = date(2000, 1, 1)
-
-
-@dataclass
-class Problem:
-    file: str
-    line: int | None
-    column: str | None
-    value: str | None
-    message: str
-
-    def as_row(self) -> dict:
-        return {"fichier": self.file, "ligne": self.line, "colonne": self.column, "valeur": self.value, "problème": self.message}
-
-    def __str__(self) -> str:
-        where = self.file + (f", ligne {self.line}" if self.line else "") + (f", colonne « {self.column} »" if self.column else "")
-        val = f" (valeur « {self.value} »)" if self.value not in (None, "") else ""
-        return f"{where} : {self.message}{val}"
-
-
-class ExtractError(Exception):
-    """The extract is refused; `problems` lists every reason."""
-
-    def __init__(self, problems: list[Problem], content_hash: str | None = None, source: str = ""):
-        self.problems = problems
-        self.content_hash = content_hash
-        self.source = source
-        super().__init__(f"{len(problems)} problème(s) dans l'extrait")
 
 
 @dataclass
@@ -73,6 +47,7 @@ class Extract:
     content_hash: str
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    profile: str | None = None  # the mapping profile it was read through (analytics.mapping), recorded at import
 
     @property
     def counts(self) -> dict[str, int]:
@@ -490,11 +465,14 @@ def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], pro
 
 # ---------------------------------------------------------------- entry point
 
-def load_extract(path: str | Path, drop_identifying_columns: bool = False) -> Extract:
-    """Read, normalise and validate an extract; raise `ExtractError` with every problem found."""
+def load_extract(path: str | Path, drop_identifying_columns: bool = False, reader=None) -> Extract:
+    """Read, normalise and validate an extract; raise `ExtractError` with every problem found.
+
+    `reader(path, problems) -> (raw tables, files to hash)` replaces the contract-shaped reading: the mapping layer
+    (`analytics.mapping.load_mapped`) hands over the user's tables already in the contract's shape."""
     path = Path(path)
     problems: list[Problem] = []
-    raws_list, files = _locate(path, problems)
+    raws_list, files = (reader or _locate)(path, problems)
     # the hash reads every file once more: in a thread, while the tables are checked (hashlib releases the GIL)
     hashing = None
     if files and all(f.is_file() for f in files):

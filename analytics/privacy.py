@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from analytics.problems import Problem
 from analytics.schema import norm_key
 
 # Header keys (after norm_key) that name a direct identifier, as whole key or as first word(s).
@@ -40,8 +41,6 @@ def identifying_column(header: str) -> bool:
 def scan_cells(label: str, frame: pl.DataFrame, lines: pl.Series, distinct: dict[str, pl.Series] | None = None) -> list:
     """Problems for every cell that looks like a direct identifier (value not repeated in the message).
     `distinct`: the distinct non-null values of the text columns, when the caller already has them."""
-    from analytics.extract import Problem  # local: extract imports this module
-
     problems = []
     for name in frame.columns:
         if frame.schema[name] != pl.String:

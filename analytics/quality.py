@@ -122,6 +122,7 @@ def import_journal(con: duckdb.DuckDBPyConnection, refused: pl.DataFrame | None 
         c("new_entries").alias("Nouvelles entrées"),
         c("new_exits").alias("Nouvelles sorties"),
         pl.Series("Colonnes supprimées", dropped, pl.String),
+        *([c("profile").alias("Profil de correspondance")] if "profile" in h.columns else []),
         *([c("n_problems").alias("Problèmes")] if "n_problems" in h.columns else []),
         c("content_hash").str.slice(0, 12).alias("Empreinte"),
     )

@@ -100,6 +100,8 @@ def _ddl() -> list[str]:
             status VARCHAR, n_participants BIGINT, n_rendez_vous BIGINT, n_immersions BIGINT,
             n_new BIGINT, n_updated BIGINT, n_unchanged BIGINT, new_entries BIGINT, new_exits BIGINT,
             columns VARCHAR, dropped_columns VARCHAR)""",
+        # the mapping profile an import was read through (analytics.mapping); added after the first stores were written
+        "ALTER TABLE imports ADD COLUMN IF NOT EXISTS profile VARCHAR",
     ]
 
 
@@ -116,6 +118,7 @@ class ImportResult:
     new_exits: int = 0
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. the empty and total lines a mapped file skipped
 
     def summary(self) -> str:
         if self.status == "inchangé":
@@ -131,7 +134,7 @@ class ImportResult:
             lines.append("  Colonnes identifiantes supprimées : " + ", ".join(self.dropped_columns))
         if self.ignored_columns:
             lines.append("  Colonnes hors contrat ignorées : " + ", ".join(self.ignored_columns))
-        return "\n".join(lines)
+        return "\n".join(lines + self.notes)
 
 
 def _tmp_path(path: Path) -> Path:
@@ -301,11 +304,14 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
         build_read_tables(con)
         counts = extract.counts
         run(
-            con, "INSERT INTO imports VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con, "INSERT INTO imports (import_id, imported_at, file_name, content_hash, status, n_participants, n_rendez_vous, "
+                 "n_immersions, n_new, n_updated, n_unchanged, new_entries, new_exits, columns, dropped_columns, profile) "
+                 "VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [import_id, datetime.now().replace(microsecond=0), extract.source, extract.content_hash,
              counts.get("participants", 0), counts.get("rendez_vous", 0), counts.get("immersions", 0),
              n_new, n_updated, people.height - n_new - n_updated, new_entries, new_exits,
-             json.dumps(extract.columns_present, ensure_ascii=False), json.dumps(extract.dropped_columns, ensure_ascii=False)],
+             json.dumps(extract.columns_present, ensure_ascii=False), json.dumps(extract.dropped_columns, ensure_ascii=False),
+             getattr(extract, "profile", None)],
         )
         run(con, "COMMIT")
     except BaseException:

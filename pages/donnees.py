@@ -13,6 +13,7 @@ from analytics.extract import ExtractError, problems_frame
 from analytics.importer import run_import
 from analytics.quality import completeness, data_dictionary, import_journal, report_csv, stage_upload
 from analytics.store import refused_imports
+from analytics.template import template_bytes
 from ui import auth
 from ui import components as ui
 from ui import state
@@ -88,6 +89,11 @@ with tab_import:
     st.markdown("Déposez **les fichiers CSV** de l'extrait (`participants.csv` et, s'ils existent, `rendez_vous.csv`, "
                 "`immersions.csv`) **ou un classeur .xlsx** (feuilles `participants`, `rendez_vous`, `immersions`). "
                 "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème.")
+    st.download_button("Télécharger le modèle de tableau de suivi (.xlsx)", data=template_bytes, file_name="modele-suivi-coaching.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+                       icon=":material/table_view:", key="donnees_template",
+                       help="Un classeur prêt à remplir chaque mois : listes déroulantes (libellés, communes, oui/non), "
+                            "dates contrôlées, mode d'emploi. Rempli sans renommer feuilles ni colonnes, il s'importe tel quel.")
     files = st.file_uploader("Extrait à importer", type=["csv", "xlsx"], accept_multiple_files=True,
                              key=f"donnees_upload_{st.session_state.get(UPLOADER, 0)}",
                              help="Même contrôle et même import que la commande « coaching import ». "
