@@ -39,6 +39,14 @@ DEFINITIONS: dict[str, Definition] = {
     "exit_reason": Definition("Motifs de sortie", "Sorties de la période selon le motif."),
     "exit_detail": Definition("Détail des sorties", "Sorties « Emploi » par contrat, « Formation » par type, « Fin de suivi » "
                               "par suite de parcours préconisée (détail vide : « Non renseigné »)."),
+    "exit_category": Definition("Catégories de sortie", "Sorties de la période en « sorties dynamiques » : emploi durable (CDI, CDD "
+                                "de 6 mois et plus, alternance, création d'entreprise), emploi de transition (CDD de moins de 6 mois, "
+                                "intérim, autre contrat), emploi non précisé (contrat non renseigné), sortie positive (formation) et "
+                                "autre sortie. Les quatre premières font les sorties positives."),
+    "time_to_exit": Definition("Durée dans l'action", "Estimation de Kaplan-Meier sur les personnes entrées pendant la période : "
+                               "part encore dans l'action 30, 91, 182 et 365 jours après l'entrée, et durée médiane (premier "
+                               "jour où la part passe à 50 % ou moins). Les personnes encore présentes à la fin de la période "
+                               "comptent jusqu'à cette date (censure), sans être comptées comme sorties."),
     "positive_exit_rate": Definition("Taux de sorties positives", "Sorties positives (emploi ou formation) / sorties de la période."),
     "monthly_caseload": Definition("File active mensuelle", "Pour chaque mois : personnes entrées au plus tard le dernier jour du mois "
                                    "(dans la période) et non sorties avant son premier jour."),
@@ -65,6 +73,13 @@ DEFINITIONS: dict[str, Definition] = {
     "positive_rate_by_month": Definition("Taux de sorties positives par mois", "Pour chaque mois : sorties positives / sorties du mois."),
     "time_in_programme": Definition("Durée de parcours", "Mois passés dans l'action par les sortants de la période "
                                     "(de la date d'entrée à la date de sortie), par motif de sortie."),
+    "survival_by_cohort": Definition("Maintien dans l'action par cohorte d'entrée", "Part des personnes encore dans l'action "
+                                     "selon le nombre de jours depuis leur entrée (Kaplan-Meier), par année ou semestre d'entrée, "
+                                     "avec son intervalle de confiance à 95 % (Greenwood) ; une personne encore présente compte "
+                                     "jusqu'à la fin de la période. En diffusion, une cohorte de moins de k personnes n'est pas "
+                                     "tracée et chaque courbe s'arrête quand moins de k personnes restent suivies."),
+    "survival_by_barrier": Definition("Maintien dans l'action par frein principal", "La même estimation (Kaplan-Meier) pour les "
+                                      "personnes entrées pendant la période, selon leur frein principal à l'entrée."),
     "exits_by_immersion": Definition("Sorties avec ou sans immersion", "Sorties de la période par motif, selon qu'une immersion a été "
                                      "réalisée avant la sortie."),
     "pathway_flows": Definition("Parcours", "Des participants vers le motif de sortie (ou « En cours ») puis vers le contrat, la "

@@ -5,8 +5,10 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.charts import pathways as charts
+from analytics.charts import survival as survival_charts
+from analytics.charts.base import bar_h
 from analytics.diffusion import align_pathways, align_positive_rate, is_masked, masked_names, suppressed_k
-from analytics.indicators import exits
+from analytics.indicators import exits, survival
 from ui import components as ui
 from ui import state
 
@@ -32,6 +34,18 @@ else:
     ui.kpi(k[1], "time_in_programme", "–" if median is None else f"{fmt.number(median, 1)} mois", title="Durée médiane de parcours")
     ui.kpi(k[2], "active_at_end", fmt.number(fig["active_at_end"]))
 
+    k = st.columns(3)
+    t = fig["time_to_exit"]
+    median = t["median_days"]
+    ui.kpi(k[0], "time_to_exit", "–" if median is None else fmt.number(median) if isinstance(median, str) else
+           f"{fmt.number(median)} jours", title="Durée médiane dans l'action (Kaplan-Meier)")
+    ui.kpi(k[1], "time_to_exit", fmt.percent(t["survival"]["182"]), title="Encore dans l'action à 6 mois")
+    ui.kpi(k[2], "time_to_exit", fmt.percent(t["survival"]["365"]), title="Encore dans l'action à 1 an")
+
+    categories = fig["exit_category"]
+    ui.chart(bar_h(list(categories), [None if isinstance(v, str) else v for v in categories.values()], total=None, name="Sorties"),
+             "parcours_categories", definition="exit_category", masked_totals=masked_names(categories))
+
     ui.chart(charts.sankey(align_pathways(exits.pathway_flows(ds), fig)), "parcours_sankey", definition="pathway_flows")
     ui.chart(charts.positive_rate(align_positive_rate(exits.positive_rate_by_month(ds), fig)), "parcours_rate",
              definition="positive_rate_by_month",
@@ -45,6 +59,18 @@ else:
                  masked_totals=masked_names({**fig["exit_reason"], exits.WITH_IMMERSION: fig["exits_with_immersion"],
                                              exits.WITHOUT_IMMERSION: fig["exits"] - fig["exits_with_immersion"]}))
         st.caption(f"{fmt.number(fig['exits_with_two_or_more_immersions'])} sortants avaient réalisé deux immersions ou plus.")
+
+    k_diffusion = suppressed_k(fig)
+    grouping = st.radio("Cohortes d'entrée", ["semester", "year"], index=["semester", "year"].index(survival.default_grouping(ds.period)),
+                        format_func=lambda g: {"semester": "par semestre", "year": "par année"}[g], horizontal=True,
+                        key="parcours_cohort_grouping")
+    c1, c2 = st.columns(2)
+    with c1:
+        ui.chart(survival_charts.survival_curves(survival.survival_curves(ds, grouping, k=k_diffusion)), "parcours_km_cohort",
+                 definition="survival_by_cohort")
+    with c2:
+        ui.chart(survival_charts.survival_curves(survival.survival_curves(ds, "primary_barrier", k=k_diffusion), band=False),
+                 "parcours_km_barrier", definition="survival_by_barrier")
 
     st.markdown(f"**{ui.label('exit_detail')}**", help=ui.help_text("exit_detail"))
     tables = [(ui.label("exit_reason"), "Motif de sortie", fig["exit_reason"], fig["exits"])]

@@ -262,7 +262,8 @@ def _numbers(node, path=()):
 
 RATES = {("positive_exit_rate",), ("post_exit_follow_up_rate",), ("average_caseload",), ("caseload_target",),
          ("appointments", "attendance_rate"), ("first_appointment_delay_days", "within_7_days_rate"),
-         ("first_appointment_delay_days", "median")}
+         ("first_appointment_delay_days", "median"), ("time_to_exit", "median_days"),
+         *[("time_to_exit", "survival", t) for t in ("30", "91", "182", "365")]}
 
 
 def test_every_figure_of_the_contract_has_a_rule():
@@ -308,6 +309,24 @@ def test_a_selection_below_k_shows_no_count():
     assert out["positioned"] == out["participants"] == out["sex"]["Femme"] == "< 11"
     assert out["appointments"]["planned"] == out["appointments"]["attendance_rate"] == "< 11"
     assert out["exits"] == 0 and out["caseload_target"] == 40
+
+
+def test_time_to_exit_and_exit_categories_are_suppressed():
+    fig = {"positioned": 60, "participants": 50, "entries": 8, "exits": 30, "active_at_end": 20, "positive_exits": 15,
+           "exit_reason": {"Emploi": 12, "Formation": 3, "Abandon": 15},
+           "exit_category": {"Emploi durable": 7, "Emploi de transition": 4, "Emploi non précisé": 1, "Sortie positive": 3,
+                             "Autre sortie": 15},
+           "time_to_exit": {"cohort": 8, "events": 3, "median_days": 120, "survival": {"30": 0.875, "91": 0.75, "182": 0.5,
+                                                                                        "365": None}}}
+    out = D.suppress_figures(fig, K)
+    # a cohort of fewer than k persons: no median, no share
+    assert out["time_to_exit"]["cohort"] == out["time_to_exit"]["median_days"] == "< 11"
+    assert out["time_to_exit"]["survival"] == {"30": "< 11", "91": "< 11", "182": "< 11", "365": None}
+    # the job categories add up to Emploi (12): none of them can be given back by difference
+    assert out["exit_category"]["Emploi non précisé"] == "< 11" and out["exit_category"]["Sortie positive"] == "< 11"
+    assert sum(isinstance(v, str) for k, v in out["exit_category"].items() if k.startswith("Emploi")) >= 2
+    big = {**fig, "entries": 40, "time_to_exit": {**fig["time_to_exit"], "cohort": 40, "events": 25}}
+    assert D.suppress_figures(big, K)["time_to_exit"]["survival"]["91"] == 0.75
 
 
 def test_cli_indicators_suppress(sample_db, capsys):

@@ -17,7 +17,7 @@ KNOWN_KEYS = {
     "sex", "age_band", "education_level", "status", "household", "primary_barrier", "barrier_any", "commune", "epci",
     "exit_reason", "exit_detail", "positive_exit_rate", "monthly_caseload", "average_caseload", "caseload_target",
     "exits_with_immersion", "exits_with_two_or_more_immersions", "immersions", "first_appointment_delay_days",
-    "appointments", "post_exit_follow_up_rate", "esf",
+    "appointments", "post_exit_follow_up_rate", "esf", "exit_category", "time_to_exit",
 }
 PASS_THROUGH = {"period", "filters", "caseload_target", "diffusion"}  # not data about persons
 PARTICIPANT_MAPS = ["sex", "age_band", "education_level", "status", "household", "primary_barrier", "commune", "epci"]
@@ -108,6 +108,16 @@ def _build_system(fig: dict, k: int, denominators: Mapping | None) -> _System:
     s.add(("exits",), [("positive_exits",)])
     s.add(("exits",), [("exits_with_immersion",)])
     s.add(("exits_with_immersion",), [("exits_with_two_or_more_immersions",)])
+    # exit categories (v2): they add up to the exits; Emploi = the three job categories, Formation = « Sortie positive »
+    categories = s.map_cells("exit_category")
+    s.add(("exits",), categories, exact=True)
+    s.add(("exit_reason", "Emploi"), [c for c in categories if c[1].startswith("Emploi")], exact=True)
+    s.add(("exit_reason", "Formation"), [c for c in categories if c[1] == "Sortie positive"], exact=True)
+    # time in the programme (v2): its cohort is the entries, its events a part of it
+    s.cell(("time_to_exit", "cohort"))
+    s.cell(("time_to_exit", "events"))
+    s.add(("entries",), [("time_to_exit", "cohort")], exact=True)
+    s.add(("time_to_exit", "cohort"), [("time_to_exit", "events")])
     follow = s.get("post_exit_follow_up_rate")
     if _is_number(follow) and _is_number(s.get("exits")):
         s.cell(("post_exit_follow_up_rate",), round(follow * s.get("exits")))
@@ -228,5 +238,19 @@ def suppress_figures(figures: dict, k: int | None = None, *, denominators: Mappi
             elif sub == "within_7_days_rate" and rate_masked(round(delay[sub] * n), n, k):
                 put((FIRST_APPOINTMENT, sub))
                 masked.add((FIRST_APPOINTMENT, sub))
+    survival = figures.get("time_to_exit")
+    if isinstance(survival, dict) and (tiny or ("time_to_exit", "cohort") in masked or is_small(survival.get("cohort") or 0, k)):
+        # a median or a share built on fewer than k persons is not shown
+        for path in [("time_to_exit", "median_days")] + [("time_to_exit", "survival", t) for t in survival.get("survival") or {}]:
+            if _path_value(figures, path) is not None:
+                put(path)
+                masked.add(path)
     fig["diffusion"] = {"k": k, "masked": sorted(".".join(str(p) for p in path) for path in masked)}
     return fig
+
+
+def _path_value(fig: Mapping, path: tuple):
+    node = fig
+    for p in path:
+        node = node.get(p) if isinstance(node, Mapping) else None
+    return node

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import duckdb
 
 from analytics.config import caseload_target_for
-from analytics.indicators import activity, caseload, esf, exits, populations, profile
+from analytics.indicators import activity, caseload, esf, exits, populations, profile, survival
 from analytics.indicators.base import Dataset, Filters, Period, PeriodAfterData, data_date, empty_dataset, load_dataset
 
 FIGURES: dict[str, Callable[[Dataset], object]] = {
@@ -34,6 +34,7 @@ FIGURES: dict[str, Callable[[Dataset], object]] = {
     "epci": profile.epci,
     "exit_reason": exits.exit_reason,
     "exit_detail": exits.exit_detail,
+    "exit_category": exits.exit_category,
     "positive_exit_rate": populations.positive_exit_rate,
     "monthly_caseload": caseload.monthly_caseload,
     "average_caseload": caseload.average_caseload,
@@ -44,6 +45,7 @@ FIGURES: dict[str, Callable[[Dataset], object]] = {
     "first_appointment_delay_days": activity.first_appointment_delay_days,
     "appointments": activity.appointments,
     "post_exit_follow_up_rate": exits.post_exit_follow_up_rate,
+    "time_to_exit": survival.time_to_exit,
     "esf": esf.esf,
 }
 

@@ -21,6 +21,29 @@ def exit_reason(ds: Dataset) -> dict:
     return breakdown(ds, "exits", "motif_sortie", S.EXIT_REASONS)
 
 
+EXIT_CATEGORIES = ["Emploi durable", "Emploi de transition", "Emploi non précisé", "Sortie positive", "Autre sortie"]
+DURABLE_JOBS = ["CDI", "CDD de 6 mois et plus", "Alternance", "Création d'entreprise"]
+TRANSITIONAL_JOBS = ["CDD de moins de 6 mois", "Intérim", "Autre contrat"]
+
+
+def exit_category_expr() -> pl.Expr:
+    """The "sorties dynamiques" category of an exit (SPEC-indicators v2). An `Emploi` exit whose detail is neither a
+    durable nor a transitional contract (empty, or a value the contract does not list for `Emploi`) is « Emploi non
+    précisé », so that the four first categories always add up to `positive_exits`."""
+    reason, detail = c("motif_sortie").cast(pl.String), c("detail_sortie").cast(pl.String)
+    return (pl.when(reason == "Emploi").then(
+                pl.when(detail.is_in(DURABLE_JOBS)).then(pl.lit(EXIT_CATEGORIES[0]))
+                .when(detail.is_in(TRANSITIONAL_JOBS)).then(pl.lit(EXIT_CATEGORIES[1]))
+                .otherwise(pl.lit(EXIT_CATEGORIES[2])))
+            .when(reason == "Formation").then(pl.lit(EXIT_CATEGORIES[3]))
+            .otherwise(pl.lit(EXIT_CATEGORIES[4])))
+
+
+def exit_category(ds: Dataset) -> dict:
+    """Exits of P by category: durable job, transitional job, job not specified, training (« Sortie positive »), other."""
+    return ordered_counts(tally(lazy_population(ds, "exits"), exit_category_expr().alias("value")), EXIT_CATEGORIES)
+
+
 def exit_detail(ds: Dataset) -> dict:
     exit_mask = masks(ds.period)["exits"].fill_null(False)
     found = tally(ds.persons.lazy().filter(exit_mask & c("motif_sortie").is_in(list(S.EXIT_DETAILS))),

@@ -19,11 +19,12 @@ from analytics.charts import activity as activity_charts
 from analytics.charts import caseload as caseload_charts
 from analytics.charts import pathways as pathway_charts
 from analytics.charts import profile as profile_charts
-from analytics.charts.base import ACCENT
+from analytics.charts import survival as survival_charts
+from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
 from analytics.diffusion import (align_counts, align_grid, align_pathways, align_positive_rate, align_series, grid_long, rows_of,
                                  sum_or_masked)
-from analytics.indicators import activity, exits, profile
+from analytics.indicators import activity, exits, profile, survival
 from analytics.indicators.caseload import caseload_frame, monthly_flows
 from analytics.reports.common import ReportContext, education_label
 
@@ -242,6 +243,47 @@ def _appointments_reading(ctx):
     return text + "."
 
 
+def _category_table(ctx):
+    return counts_table(ctx.fig["exit_category"], "Catégorie de sortie", ctx.fig["exits"], unit="Sorties")
+
+
+def _category_reading(ctx):
+    f = ctx.fig
+    cat = f["exit_category"]
+    durable = cat.get("Emploi durable", 0)
+    if not f["exits"]:
+        return "Aucune sortie sur la période."
+    return (f"Sur {fmt.number(f['exits'])} sorties, {fmt.number(durable)} vers un emploi durable "
+            f"({_share(durable, f['exits'])}) et {fmt.number(cat.get('Emploi de transition', 0))} vers un emploi de transition.")
+
+
+def _survival_fig(ctx):
+    from analytics.diffusion import suppressed_k
+
+    return survival_charts.survival_curves(survival.survival_curves(ctx.ds, survival.default_grouping(ctx.period),
+                                                                    k=suppressed_k(ctx.fig)))
+
+
+def _survival_table(ctx):
+    t = ctx.fig["time_to_exit"]
+    median = t["median_days"]
+    rows = [["Durée dans l'action", "Valeur"], ["Personnes entrées (cohorte)", fmt.number(t["cohort"])],
+            ["dont sorties avant la fin de la période", fmt.number(t["events"])],
+            ["Durée médiane", fmt.MISSING if median is None else median if isinstance(median, str) else f"{fmt.number(median)} jours"]]
+    rows += [[f"Encore dans l'action à {days} jours", fmt.percent(share)] for days, share in t["survival"].items()]
+    return rows
+
+
+def _survival_reading(ctx):
+    t = ctx.fig["time_to_exit"]
+    if not t["cohort"] or isinstance(t["cohort"], str):
+        return "Trop peu d'entrées sur la période pour estimer la durée dans l'action."
+    median = t["median_days"]
+    half = ("la moitié des personnes entrées est encore dans l'action à la fin de la période" if median is None
+            else f"la moitié des personnes entrées est sortie au bout de {fmt.number(median)} jours")
+    return f"{fmt.number(t['cohort'])} entrées : {half} ; {fmt.percent(t['survival']['182'])} encore présentes 6 mois après l'entrée."
+
+
 SECTIONS: list[Section] = [
     Section("monthly_caseload", _caseload_fig, _caseload_table, _caseload_reading, wide=True),
     Section("monthly_flows", lambda ctx: caseload_charts.flows(align_counts(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig,
@@ -279,6 +321,10 @@ SECTIONS: list[Section] = [
             _positive_rate_table, _exit_reading, wide=True),
     Section("exits_by_immersion", lambda ctx: pathway_charts.exits_by_immersion(immersion_frame(ctx)),
             _immersion_table, _immersion_reading, title="Immersions (PMSMP) et sorties"),
+    Section("exit_category", lambda ctx: bar_h(list(ctx.fig["exit_category"]), [None if isinstance(v, str) else v for v in
+                                                                             ctx.fig["exit_category"].values()], name="Sorties"),
+            _category_table, _category_reading),
+    Section("survival_by_cohort", _survival_fig, _survival_table, _survival_reading),
     Section("appointments_by_month",
             lambda ctx: activity_charts.appointments_by_month(activity.appointments_by_month(ctx.ds), _months(ctx)),
             _appointments_table, _appointments_reading),

@@ -212,13 +212,23 @@ def _exits(book: _Book) -> None:
     row = book.table(ws, FIRST_TABLE_ROW, ["Motif de sortie", "Sorties", "Part"], _counts(f["exit_reason"], f["exits"]),
                      ["text", "int", "pct"], ["Total des sorties", f["exits"], _share(f["exits"], f["exits"])],
                      note=help_text("exit_reason"))
-    book.table(ws, row, ["Indicateur", "Valeur"], [
+    row = book.table(ws, row, ["Indicateur", "Valeur"], [
         ["Sorties positives (emploi ou formation)", f["positive_exits"]],
         ["Taux de sorties positives", (f["positive_exit_rate"], "pct")],
         ["Présents en fin de période", f["active_at_end"]],
         ["Part des sortants avec un suivi post-sortie", (f["post_exit_follow_up_rate"], "pct")],
     ], ["text", "int"], note=help_text("positive_exit_rate") + " " + help_text("active_at_end"),
         section="Sorties positives et présents en fin de période")
+    row = book.table(ws, row, ["Catégorie de sortie", "Sorties", "Part"], _counts(f["exit_category"], f["exits"]),
+                     ["text", "int", "pct"], ["Total (sorties)", f["exits"], _share(f["exits"], f["exits"])],
+                     note=help_text("exit_category"), section="Catégories de sortie (sorties dynamiques)")
+    t = f["time_to_exit"]
+    book.table(ws, row, ["Indicateur", "Valeur"], [
+        ["Personnes entrées sur la période (cohorte)", t["cohort"]],
+        ["dont sorties avant la fin de la période", t["events"]],
+        ["Durée médiane dans l'action (jours)", t["median_days"]],
+        *[[f"Encore dans l'action {days} jours après l'entrée", (share, "pct")] for days, share in t["survival"].items()],
+    ], ["text", "int"], note=help_text("time_to_exit"), section="Durée dans l'action (Kaplan-Meier)")
 
 
 def _detail(book: _Book, sheet: str, title: str, reason: str, head: str, total_label: str) -> None:
