@@ -262,7 +262,8 @@ def cmd_user(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from analytics.sample import reference_extract, synthetic_extract, write_extract
+    from analytics.sample import reference_extract, write_extract
+    from analytics.synthetic import synthetic_extract
 
     frames = synthetic_extract(args.participants, args.seed) if args.participants else reference_extract()
     write_extract(frames, Path(args.out))
