@@ -7,7 +7,9 @@ come from `analytics.sample`, which also writes the files (`write_extract`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -19,7 +21,7 @@ from analytics.sample import (
     _SIX_MONTHS, _STATUS_2023, _SYNTHETIC_PERIMETERS, COMMUNES_5_VALLEES, SECTORS, SYNTHETIC_SNAPSHOT,
 )
 
-__all__ = ["synthetic_extract", "SYNTHETIC_SNAPSHOT"]
+__all__ = ["synthetic_extract", "write_synthetic", "SYNTHETIC_SNAPSHOT"]
 
 
 def _days(d: date) -> int:
@@ -80,10 +82,20 @@ def _add_six_months(days: np.ndarray) -> np.ndarray:
 def synthetic_extract(n: int, seed: int = 0) -> dict[str, pl.DataFrame]:
     """A synthetic extract of `n` persons (2021–2025), same columns, dtypes and rules as the reference.
 
-    Vectorised: no Python loop over persons or appointments."""
+    Vectorised: no Python loop over persons or appointments. Held whole in memory (about 2.9 GB at 1 000 000
+    persons): for large extracts, `write_synthetic` writes the same kind of extract chunk by chunk."""
     if n < 1:
         raise ValueError("n must be at least 1")
-    rng = np.random.default_rng(seed)
+    return _generate(n, np.random.default_rng(seed), 1, _id_width(n))
+
+
+def _id_width(n: int) -> int:
+    return max(7, len(str(n)))
+
+
+def _generate(n: int, rng: np.random.Generator, first_id: int, width: int) -> dict[str, pl.DataFrame]:
+    """`n` persons numbered from `first_id` (identifiers zero-padded to `width` digits), drawn from `rng`.
+    Every draw is per person (or per appointment of a person), so a chunk of persons is an extract on its own."""
     snap = _days(SYNTHETIC_SNAPSHOT)
     idx = np.arange(n)
 
@@ -206,8 +218,7 @@ def synthetic_extract(n: int, seed: int = 0) -> dict[str, pl.DataFrame]:
     text_code = text_offset[text_key] + (rng.random(n) * np.maximum(text_count[text_key], 1)).astype(np.int64)
     text_code = np.where(followed & (text_count[text_key] > 0), text_code, -1)
 
-    width = max(7, len(str(n)))
-    ids = pl.Series("id_participant", np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
+    ids = pl.Series("id_participant", np.arange(first_id, first_id + n)).cast(pl.String).str.zfill(width)
     ids = ("CE-" + ids).alias("id_participant")
     participants = pl.DataFrame([
         ids,
@@ -303,3 +314,53 @@ def synthetic_extract(n: int, seed: int = 0) -> dict[str, pl.DataFrame]:
         "rendez_vous": rendez_vous.cast(schema.typed_schema(schema.RENDEZ_VOUS)),
         "immersions": immersions.cast(schema.typed_schema(schema.IMMERSIONS)),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing in bounded memory
+# --------------------------------------------------------------------------------------------
+
+CHUNK_PERSONS = 250_000  # persons generated and written at a time: ~0.6 GB of frames at most
+
+
+def _csv_ready(df: pl.DataFrame) -> pl.DataFrame:
+    """Booleans as oui/non, as `analytics.sample.write_extract` writes them."""
+    bools = [c for c, t in df.schema.items() if t == pl.Boolean]
+    if not bools:
+        return df
+    return df.with_columns(pl.when(pl.col(c)).then(pl.lit("oui")).when(pl.col(c).not_()).then(pl.lit("non")).alias(c)
+                           for c in bools)
+
+
+def write_synthetic(n: int, out_dir, seed: int = 0, chunk: int = CHUNK_PERSONS,
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Write a synthetic extract of `n` persons as `analytics.sample.write_extract` does (UTF-8 with BOM, `;`,
+    JJ/MM/AAAA, oui/non), `chunk` persons at a time appended to the three files: memory stays that of one chunk
+    whatever `n`. Returns the rows written per table; `progress(persons_written, n)` after each chunk.
+
+    Up to `chunk` persons the files are byte for byte those of `write_extract(synthetic_extract(n, seed))`.
+    Beyond, chunk k > 0 draws from `numpy.random.default_rng([seed, k])`: the extract has the same distributions
+    but not the same rows as the whole-array generator gave for that seed (which needed ~2.9 GB per million)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    width = _id_width(n)
+    counts = {name: 0 for name in ("participants", "rendez_vous", "immersions")}
+    handles = {name: open(out / f"{name}.csv", "wb") for name in counts}
+    try:
+        for k, first in enumerate(range(0, n, chunk)):
+            size = min(chunk, n - first)
+            rng = np.random.default_rng(seed if k == 0 else [seed, k])
+            frames = _generate(size, rng, first + 1, width)
+            for name, df in frames.items():
+                _csv_ready(df).write_csv(handles[name], include_bom=k == 0, include_header=k == 0, separator=";",
+                                         date_format="%d/%m/%Y", null_value="")
+                counts[name] += df.height
+            del frames
+            if progress:
+                progress(first + size, n)
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return counts
