@@ -285,11 +285,23 @@ def cmd_user(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from analytics.sample import reference_extract, synthetic_extract, write_extract
+    from analytics.sample import reference_extract, write_extract
+    from analytics.synthetic import write_synthetic
 
-    frames = synthetic_extract(args.participants, args.seed) if args.participants else reference_extract()
-    write_extract(frames, Path(args.out))
-    print(f"Extrait écrit dans {args.out} : " + ", ".join(f"{n} {k}" for k, n in ((k, v.height) for k, v in frames.items())))
+    if args.participants:  # written chunk by chunk: memory stays bounded whatever the size
+        from analytics.fmt import number
+        from analytics.synthetic import CHUNK_PERSONS
+
+        def progress(done: int, total: int) -> None:
+            if total > CHUNK_PERSONS:  # several chunks: say how far it is
+                print(f"  {number(done)} / {number(total)} personnes écrites", file=sys.stderr, flush=True)
+
+        counts = write_synthetic(args.participants, Path(args.out), args.seed, progress=progress)
+    else:
+        frames = reference_extract()
+        write_extract(frames, Path(args.out))
+        counts = {k: v.height for k, v in frames.items()}
+    print(f"Extrait écrit dans {args.out} : " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
 
 

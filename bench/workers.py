@@ -37,7 +37,8 @@ def timed(fn, *args, **kwargs):
 
 def generate(params: dict) -> dict:
     """A synthetic extract of n persons written as CSV (`synthetic_extract` + `write_extract`)."""
-    from analytics.sample import synthetic_extract, write_extract
+    from analytics.sample import write_extract
+    from analytics.synthetic import synthetic_extract
 
     frames, wall, _ = timed(synthetic_extract, params["n"], params["seed"])
     counts = {name: df.height for name, df in frames.items()}
