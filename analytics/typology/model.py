@@ -295,7 +295,10 @@ def fit(keys: list[str], persons: pl.DataFrame, fit_sample: int = FIT_SAMPLE, k_
 
     ward = fcluster(Z, t=k, criterion="maxclust")
     centres = np.vstack([X_train[ward == t].mean(axis=0) for t in sorted(set(ward))])
-    X_all = project(prof)
+    # every person projected through their distinct profile (a few thousand at a million persons)
+    ids = prof.select(pl.struct(list(VARIABLES)).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    distinct = prof.with_columns(pl.Series("_id", ids)).unique("_id").sort("_id").drop("_id")
+    X_all = project(distinct)[ids]
     d = ((X_all[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
     raw = d.argmin(axis=1)
     # a centre nobody is nearest to (possible after consolidation) is dropped

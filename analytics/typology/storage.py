@@ -16,6 +16,7 @@ Tables (all rewritten by each import):
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -44,6 +45,7 @@ def _entered(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def refit(con: duckdb.DuckDBPyConnection) -> model.Fit | None:
     """Fit the typology on the store's entered persons and (re)write its tables, on `con` (the import's
     connection, inside its transaction)."""
+    started = time.perf_counter()
     persons = _entered(con)
     result = model.fit(persons["k"].to_list(), persons) if persons.height else None
     for t in TABLES:
@@ -84,7 +86,8 @@ def refit(con: duckdb.DuckDBPyConnection) -> model.Fit | None:
     meta = {"status": "ok", "k": result.k, "n": persons.height, "n_fit": result.n_fit, "sampled": result.sampled,
             "n_axes": result.n_axes, "eigenvalues": result.eigenvalues, "inertia_share": result.inertia_share,
             "criterion": {str(k): v for k, v in result.criterion.items()}, "notes": result.notes,
-            "method": "ACM (prince) + CAH de Ward (scipy), consolidation au centre le plus proche"}
+            "method": "ACM (prince) + CAH de Ward (scipy), consolidation au centre le plus proche",
+            "seconds": round(time.perf_counter() - started, 2)}  # the fit's time, for bench/RESULTS.md
     for key, value in meta.items():
         _run(con, "INSERT INTO typology_meta VALUES (?, ?)", [key, json.dumps(value, ensure_ascii=False)])
     return result
