@@ -302,6 +302,7 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
                              SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
                              FROM new_immersions t JOIN new_people n USING (id_participant) ORDER BY t.date_debut""")
         build_read_tables(con)
+        __import__("analytics.typology").typology.refit(con)  # the typology of the publics (analytics/typology)
         counts = extract.counts
         run(
             con, "INSERT INTO imports (import_id, imported_at, file_name, content_hash, status, n_participants, n_rendez_vous, "

@@ -1,0 +1,172 @@
+"""The typology of the publics (analytics/typology): test values checked by hand, recovery of planted profiles
+(adjusted Rand index), determinism, and the tables written by each import."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.stats import hypergeom
+
+from analytics import schema as S
+from analytics.typology import model
+
+# Four planted profiles: (sexe, age, niveau_formation, statut, situation_familiale, frein_principal, freins_secondaires)
+PLANTED = [
+    ("Femme", 32, 3, "RSA", "Seul(e) avec enfant(s)", "Garde d'enfants", "Mobilité"),
+    ("Homme", 21, 1, "ASE", "Seul(e) sans enfant", "Mobilité", ""),
+    ("Homme", 58, 4, "RQTH", "Couple sans enfant", "Santé", "Handicap|Numérique|Logement"),
+    ("Femme", 45, 6, "Autre", "Couple avec enfant(s)", "Aucun", ""),
+]
+AGES = [19, 30, 47, 60]
+SECONDARY = ["", "Mobilité", "Handicap|Numérique|Logement", "Santé|Logement"]
+
+
+def planted(n_per_profile: int, keep: float, seed: int) -> tuple[pl.DataFrame, list[int]]:
+    """Persons drawn from the planted profiles: each attribute is the profile's with probability `keep`, else
+    drawn uniformly from the variable's values."""
+    rng = random.Random(seed)
+    choices = [S.SEX, AGES, list(range(1, 9)), S.STATUS, S.HOUSEHOLD, S.BARRIERS, SECONDARY]
+    rows, truth = [], []
+    for p, prof in enumerate(PLANTED):
+        for _ in range(n_per_profile):
+            rows.append(tuple(v if rng.random() < keep else rng.choice(choices[j]) for j, v in enumerate(prof)))
+            truth.append(p)
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    names = ["sexe", "age", "niveau_formation", "statut", "situation_familiale", "frein_principal", "freins_secondaires"]
+    frame = pl.DataFrame([rows[i] for i in order], schema=names, orient="row")
+    return frame, [truth[i] for i in order]
+
+
+def test_test_values_by_hand():
+    # 6 persons, 2 types of 3; « Femme » is held by 4 persons, all 3 of type 1 and 1 of type 2
+    prof = pl.DataFrame({v: ["x"] * 6 for v in model.VARIABLES}).with_columns(
+        pl.Series("sexe", ["Femme", "Femme", "Femme", "Femme", "Homme", "Homme"]))
+    tv = model.test_values(prof, np.array([1, 1, 1, 2, 2, 2]))
+    row = tv.filter((pl.col("type") == 1) & (pl.col("modality") == "Femme")).row(0, named=True)
+    # by hand: expected 3·4/6 = 2, variance 3·(6−3)/(6−1)·(4/6)·(2/6) = 0.4, v = (3 − 2)/√0.4
+    assert row["test_value"] == pytest.approx(1 / math.sqrt(0.4))
+    assert row["test_value"] == pytest.approx(1.5811, abs=1e-4)
+    # the same from the hypergeometric law itself (scipy): M = 6 persons, 4 « Femme », 3 drawn
+    law = hypergeom(6, 4, 3)
+    assert row["test_value"] == pytest.approx((3 - law.mean()) / math.sqrt(law.var()))
+    homme2 = tv.filter((pl.col("type") == 2) & (pl.col("modality") == "Homme")).row(0, named=True)
+    assert homme2["n_both"] == 2 and homme2["share_in_type"] == pytest.approx(2 / 3)
+    assert homme2["test_value"] == pytest.approx((2 - hypergeom(6, 2, 3).mean()) / math.sqrt(hypergeom(6, 2, 3).var()))
+    # a modality everybody holds has no variance: test value 0
+    assert tv.filter(pl.col("variable") == "statut")["test_value"].to_list() == [0.0, 0.0]
+
+
+def test_profile_variables():
+    frame = pl.DataFrame({"sexe": ["Femme", None], "age": [24, 55], "niveau_formation": [2, 7], "statut": ["RSA", "RQTH"],
+                          "situation_familiale": ["Couple sans enfant", None], "frein_principal": ["Aucun", "Santé"],
+                          "freins_secondaires": [None, "Handicap|Santé|Logement"]})
+    prof = model.profile(frame)
+    assert prof.row(0) == ("Femme", "Moins de 25 ans", "Niveau 1-2 (infra CAP)", "RSA", "Couple sans enfant", "Aucun",
+                           "Aucun frein")
+    assert prof.row(1) == ("Non renseigné", "Plus de 55 ans", model.EDUCATION_HIGH, "RQTH", "Non renseigné", "Santé",
+                           "3 freins ou plus")  # Santé, Handicap, Logement: Santé counted once
+
+
+def test_label_reads_french():
+    assert model.label([("frein_principal", "Garde d'enfants"), ("sexe", "Femme"), ("situation_familiale", "Seul(e) avec enfant(s)"),
+                        ("education", "Niveau 3 (CAP/BEP)")]) == "Femmes seules avec enfant(s), niveau CAP/BEP, frein garde d'enfants"
+    assert model.label([("sexe", "Homme"), ("age_band", "Moins de 25 ans"), ("situation_familiale", "Seul(e) sans enfant")]) == \
+        "Hommes seuls sans enfant, de moins de 25 ans"
+    assert model.label([]) == "Profils variés"
+
+
+@pytest.mark.parametrize("keep", [0.85, 0.7])
+def test_planted_profiles_are_recovered(keep):
+    from sklearn.metrics import adjusted_rand_score
+
+    frame, truth = planted(150, keep, seed=7)
+    keys = [f"P{i}" for i in range(frame.height)]
+    fit = model.fit(keys, frame)
+    ari = adjusted_rand_score(truth, fit.types)
+    assert model.adjusted_rand_index(truth, fit.types) == pytest.approx(ari)
+    print(f"keep={keep}: k={fit.k}, ARI={ari:.3f}")
+    assert fit.k == 4 if keep == 0.85 else 3 <= fit.k <= 6
+    assert ari >= (0.9 if keep == 0.85 else 0.75)
+    # each planted profile's strongest modalities describe the type that holds most of it
+    if keep == 0.85:
+        for p, prof in enumerate(PLANTED):
+            t = np.bincount(fit.types[np.array(truth) == p]).argmax()
+            assert prof[4] in [m for _, m, _ in fit.modalities[t]]
+
+
+def test_fit_on_a_sample_beyond_the_limit_still_recovers():
+    from sklearn.metrics import adjusted_rand_score
+
+    frame, truth = planted(300, 0.85, seed=3)
+    fit = model.fit([f"P{i}" for i in range(frame.height)], frame, fit_sample=400)
+    assert fit.sampled and fit.n_fit == 400 and len(fit.types) == frame.height
+    ari = adjusted_rand_score(truth, fit.types)
+    print(f"sampled fit (400 of {frame.height}): ARI={ari:.3f}")
+    assert ari >= 0.9
+
+
+def test_deterministic_whatever_the_row_order():
+    frame, _ = planted(100, 0.8, seed=11)
+    keys = [f"P{i:04d}" for i in range(frame.height)]
+    a = model.fit(keys, frame)
+    perm = np.random.default_rng(5).permutation(frame.height)
+    b = model.fit([keys[i] for i in perm], frame[perm])
+    assert dict(zip(keys, a.types.tolist())) == dict(zip([keys[i] for i in perm], b.types.tolist()))
+    assert a.labels == b.labels
+    # sizes add up, numbered by decreasing size
+    sizes = np.bincount(a.types)[1:]
+    assert sizes.sum() == frame.height and list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_too_few_persons_gives_no_typology():
+    frame, _ = planted(5, 0.9, seed=1)
+    assert model.fit([f"P{i}" for i in range(frame.height)], frame) is None
+
+
+def planted_rows(kit, n_per_profile: int = 40, keep: float = 0.85, seed: int = 2) -> tuple[list[dict], dict[str, int]]:
+    frame, truth = planted(n_per_profile, keep, seed)
+    rows, planted_of = [], {}
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        pid = f"T{i:04d}"
+        year = 2022 + i % 3  # entries spread over three years
+        rows.append(kit.person(pid, entree=f"{year}-0{1 + i % 9}-10", presc=f"{year}-01-02",
+                               **{k: ("" if v is None else v) for k, v in r.items()}))
+        planted_of[pid] = truth[i]
+    rows.append(kit.person("NE1"))  # a non-entrant: no type
+    return rows, planted_of
+
+
+def test_each_import_stores_the_same_typology(kit, tmp_path):
+    import duckdb
+    from sklearn.metrics import adjusted_rand_score
+
+    rows, truth = planted_rows(kit)
+    a = kit.store(tmp_path, rows, name="a")
+    b = kit.store(tmp_path, list(reversed(rows)), name="b")
+    types = {}
+    for db in (a, b):
+        con = duckdb.connect(str(db), read_only=True)
+        types[db] = dict(con.execute("""SELECT p.id_participant, t.type FROM typology_persons t
+                                        JOIN participants p USING (person_key)""").fetchall())
+        stored = con.execute("SELECT type, label, n FROM typology_types ORDER BY type").fetchall()
+        # sizes add up to the persons who entered; the non-entrant has no type
+        assert sum(n for _, _, n in stored) == len(truth) and "NE1" not in types[db]
+        assert [n for _, _, n in stored] == sorted((n for _, _, n in stored), reverse=True)
+        con.close()
+    assert types[a] == types[b]
+    ids = sorted(truth)
+    assert adjusted_rand_score([truth[i] for i in ids], [types[a][i] for i in ids]) >= 0.9
+
+
+def test_store_without_enough_persons_says_why(kit, tmp_path):
+    from analytics import typology
+    from analytics.store import connect_readonly
+
+    db = kit.store(tmp_path, [kit.person(f"P{i}", entree="2023-02-01") for i in range(5)])
+    t = typology.load(connect_readonly(db))
+    assert not t.available and "moins de 30 personnes" in t.message
