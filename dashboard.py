@@ -21,6 +21,7 @@ PAGES = [
 
 state.ensure_store()
 nav = st.navigation(auth.allowed_pages(PAGES))  # a role's navigation holds only the pages it may use
+auth.restore_link(PAGES)  # after an OpenID Connect login: the page and filters of the link opened before it
 filters.sidebar()
 auth.sidebar()
 if presentation.sidebar():  # the COPIL deck replaces the page while the toggle is on

@@ -7,7 +7,10 @@ One JSON object per line in `audit.jsonl` beside the store (`<store folder>/<sto
      "period": {"from": "2023-01-01", "to": "2023-12-31"}, "filters": {"territoire": ["Vimeu"]},
      "detail": {"format": "xlsx", "diffusion": 11}}
 
-Events: `login`, `login_failed`, `logout`, `import`, `export`, `user_add`, `user_remove`. What may go in:
+Events: `login` (one per authentication), `login_failed` (a wrong password), `login_refused` (`reason`: `no_role`,
+`provider` — refused or given up at the OpenID Connect provider —, `locked`), `lockout` (an account or a client
+address locked after too many failures; `minutes`), `logout`, `import`, `export`, `user_add`, `user_remove`,
+`user_unlock`. What may go in:
 the user's name and role, the period, the filters (names of communes, prescribers, territories, actions —
 not persons) and a `detail` of scalars from a closed list of keys (`DETAIL_KEYS`): file names, formats,
 statuses and the numbers of rows of an import. Anything else is dropped, so that no identifier or
@@ -23,9 +26,10 @@ from datetime import datetime
 from pathlib import Path
 
 ENV_AUDIT = "COACHING_AUDIT"
-EVENTS = ("login", "login_failed", "logout", "import", "export", "user_add", "user_remove")
+EVENTS = ("login", "login_failed", "login_refused", "lockout", "logout", "import", "export", "user_add", "user_remove",
+          "user_unlock")
 DETAIL_KEYS = {"format", "report", "table", "files", "status", "rows", "diffusion", "method", "reason", "target_user",
-               "target_role", "source", "page"}
+               "target_role", "source", "page", "provider", "minutes"}
 FILTER_KEYS = ("commune", "prescripteur", "territoire", "action", "epci")
 
 

@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     urm = users.add_parser("remove", help="supprimer un compte")
     urm.add_argument("name")
     urm.add_argument("--users")
+    uunl = users.add_parser("unlock", help="déverrouiller un compte bloqué après trop d'échecs de connexion")
+    uunl.add_argument("name")
+    uunl.add_argument("--users")
 
     tpl = sub.add_parser("template", help="écrire le modèle de tableau de suivi (.xlsx à listes déroulantes) qui s'importe tel quel")
     tpl.add_argument("--out", required=True, help="classeur produit, ex. modele.xlsx")
@@ -259,8 +262,10 @@ def _audit(event: str, **detail) -> None:
 
 
 def cmd_user(args) -> int:
+    from analytics import login_store
     from analytics.auth import AuthError, add_user, list_users, remove_user, users_path
 
+    store = login_store.store_path(users=args.users)
     try:
         if args.user_command == "add":
             record = add_user(args.name, args.role, _password(args), args.territory, args.action, args.users, replace=args.replace)
@@ -269,16 +274,24 @@ def cmd_user(args) -> int:
                   f"{', '.join(record['territories'])} ; actions : {', '.join(record['actions'])}) dans {users_path(args.users)}.")
         elif args.user_command == "list":
             found = list_users(args.users)
+            locked = {lock.key: lock for lock in login_store.locks(path=store) if lock.kind == "account"} if store.exists() else {}
             for user in found:
-                print(f"{user.name}\t{user.role}\tterritoires : {', '.join(user.territories)}\tactions : {', '.join(user.actions)}")
+                lock = locked.get(user.name)
+                print(f"{user.name}\t{user.role}\tterritoires : {', '.join(user.territories)}\tactions : {', '.join(user.actions)}"
+                      + (f"\tverrouillé (encore {lock.minutes_left()} min)" if lock else ""))
             if not found:
                 print(f"Aucun compte dans {users_path(args.users)} : le tableau de bord est en mode local mono-utilisateur.")
         elif args.user_command == "remove":
             remove_user(args.name, args.users)
             _audit("user_remove", target_user=args.name)
             print(f"Compte « {args.name} » supprimé.")
+        elif args.user_command == "unlock":
+            was = login_store.unlock(args.name, path=store)
+            _audit("user_unlock", target_user=args.name)
+            print(f"Compte « {args.name} » déverrouillé." if was else
+                  f"Le compte « {args.name} » n'était pas verrouillé (ses échecs de connexion sont oubliés).")
         else:
-            raise CliError("sous-commande manquante : add, list, remove (voir « coaching user --help »)", 2)
+            raise CliError("sous-commande manquante : add, list, remove, unlock (voir « coaching user --help »)", 2)
     except AuthError as exc:
         raise CliError(str(exc), 2) from None
     return 0

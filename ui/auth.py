@@ -1,49 +1,78 @@
-"""Login, roles and territory locks in the dashboard (the rules themselves: `analytics.auth`).
+"""Login in the dashboard: the gate, the login screens, logout (the rules themselves: `analytics.auth`; what a
+logged-in session may see: `ui.access`).
 
 Three modes, chosen at every run:
-- `oidc`: `.streamlit/secrets.toml` has an `[auth]` section → `st.login()` against the OpenID Connect provider
-  (ProConnect, Microsoft Entra, Keycloak…); the role and grants come from `data/roles.json` or the token's claims
-  (`[roles]` in the secrets may name the claims: `claim`, `territory_claim`, `action_claim`).
-- `local`: a users file exists (`coaching user add`) → a login form (argon2 verify), « Se déconnecter » in the sidebar.
+- `oidc`: `.streamlit/secrets.toml` has an `[auth]` section → one button per OpenID Connect provider
+  (`analytics.oidc`: the flat `[auth]` form or any number of `[auth.<name>]` sections — ProConnect, Microsoft
+  Entra, Google, Keycloak…), then `st.login(<name>)`; the role and grants come from `data/roles.json` or the token's
+  claims (`[roles]` in the secrets may name the claims: `claim`, `territory_claim`, `action_claim`). A wrong
+  configuration is said in French on the login screen and in the log.
+- `local`: a users file exists (`coaching user add`) → a login form (argon2id verify), « Se déconnecter » in the
+  sidebar. Failed logins are counted per account and per client address in `analytics.login_store` (shared by
+  every session and process): after 5 failures in 15 minutes the account is locked 15 minutes, its password is not
+  even checked, and `coaching user unlock NAME` lifts it.
 - `none`: nothing configured → single-user local mode, said in the sidebar; `ui.launch` then serves on 127.0.0.1 only.
 
-Enforced server-side, whatever the URL: the granted territories and actions are intersected with the selection's
-filters (`restrict`, applied by `ui.state`), the filter lists only offer granted values (`scope`), the pages a
-role may not use are not in its navigation (`allowed_pages`), imports are refused to every role but `admin`
-(`may_import`), the `partenaire` role has the diffusion mode forced (`diffusion_forced`). Logins, failed logins
-and logouts go to the audit log (`analytics.audit`).
+A shared link (`/freins?commune=Doullens`) opened while logged out survives the login: with the form, the URL stays
+as it is; with OpenID Connect, whose callback always returns to the root in a new browser session, the page and
+query are kept server-side (`login_store.remember_link`) under a random token that the browser carries in a
+short-lived cookie, and `restore_link` opens them after the login.
+
+Audit (`analytics.audit`): one `login` per authentication (not per browser session of an already logged-in
+user), `login_failed` (wrong password), `login_refused` with its reason (`no_role`, `provider`, `locked`),
+`lockout` when an account or an address gets locked, `logout`.
 """
 
 from __future__ import annotations
 
+import html
+import logging
 import re
 import time
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from analytics import audit
+from analytics import audit, login_store, oidc
 from analytics import auth as rules
 from analytics.auth import User
-from analytics.indicators import Filters
+from ui import state
+from ui.access import (ROW_LEVEL_TITLES, SESSION, allowed_pages, current_user, diffusion_forced,
+                       may_import, restrict, scope)
 
-SESSION = "auth_user"
-FAILURES = "auth_failures"
+LOG = logging.getLogger("coaching.auth")
 REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), kept in the URL
+LINK_COOKIE = "coaching_login"  # the browser's token of the link kept through an OpenID Connect login
+LINK_TOKEN = "auth_link_token"  # this session's token (session_state)
+RESTORE = "auth_restore"  # the link to open once logged in (session_state)
+NOTICE = "auth_notice"  # a message for the login screen: the provider refused (session_state)
+ARRIVED = "auth_arrived"  # the session's first run has looked for a pending login (session_state)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ROW_LEVEL_PAGES = {"donnees"}  # validation reports, completeness and import history of the whole store
-ROW_LEVEL_TITLES = {"Données"}
+_LOGGED: set[str] = set()  # configuration problems already written to the log by this process
+
+__all__ = ["allowed_pages", "current_user", "diffusion_forced", "gate", "guard", "logout", "may_import", "mode",
+           "record", "restore_link", "restrict", "scope", "sidebar"]
 
 
-# ---------------------------------------------------------------- mode and user
+# ---------------------------------------------------------------- mode and configuration
 
 
 def _secrets_auth() -> dict | None:
+    """The `[auth]` section as plain dicts (Streamlit gives an AttrDict), None without one."""
     try:
-        return dict(st.secrets["auth"]) if "auth" in st.secrets else None
-    except Exception:  # no secrets file at all
+        return oidc.plain(st.secrets["auth"]) if "auth" in st.secrets else None
+    except Exception:  # no secrets file at all, or an unreadable one
         return None
+
+
+def _oidc_config() -> oidc.Config:
+    config = oidc.parse(_secrets_auth())
+    for problem in config.problems:
+        if problem not in _LOGGED:
+            _LOGGED.add(problem)
+            LOG.error("Connexion OpenID Connect mal configurée : %s", problem)
+    return config
 
 
 def mode() -> str:
@@ -52,61 +81,33 @@ def mode() -> str:
     return rules.mode(secrets_files=[])
 
 
-def current_user() -> User | None:
-    """The logged-in user (None in single-user local mode)."""
-    user = st.session_state.get(SESSION)
-    return user if isinstance(user, User) else None
-
-
-def diffusion_forced() -> bool:
-    user = current_user()
-    return bool(user and user.diffusion_forced)
-
-
-def may_import() -> bool:
-    user = current_user()
-    return user is None or user.can_import
-
-
-def restrict(filters: Filters) -> Filters:
-    """The filters within the user's grants (unchanged without login)."""
-    user = current_user()
-    return filters if user is None else user.restrict(filters)
-
-
-def scope() -> Filters:
-    """The filters of everything the user may see (territories and actions granted)."""
-    return restrict(Filters())
-
-
-def allowed_pages(pages: list) -> list:
-    """The pages of the user's navigation: no Données page for a role without row-level access."""
-    user = current_user()
-    if user is None:
-        return pages
-    return [p for p in pages if getattr(p, "url_path", "") not in ROW_LEVEL_PAGES or user.row_level]
+# ---------------------------------------------------------------- audit
 
 
 def _audit(event: str, user: User | None, **detail) -> None:
-    from ui import state
-
+    name = user.name if user else (detail.pop("name", None) or "inconnu")
     try:
-        audit.record(event, user.name if user else detail.pop("name", None) or "inconnu", user.role if user else None,
-                     db=state.current_db(), detail=detail)
+        audit.record(event, name, user.role if user else None, db=state.current_db(), detail=detail)
     except OSError:
         st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
 
 
 def record(event: str, period=None, filters=None, **detail) -> None:
     """An import or an export of the current user in the audit log (period, filters, scalars of `detail`)."""
-    from ui import state
-
     user = current_user()
     try:
         audit.record(event, user.name if user else None, user.role if user else None, period=period, filters=filters,
                      detail=detail, db=state.current_db())
     except OSError:
         st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
+
+
+def _client_address() -> str | None:
+    try:
+        address = st.context.ip_address
+    except Exception:
+        return None
+    return address[:64] if isinstance(address, str) and address else None
 
 
 # ---------------------------------------------------------------- the gate
@@ -120,7 +121,6 @@ def guard(page_title: str) -> None:
         st.stop()
 
 
-
 def gate() -> User | None:
     """Called first by the entry point: returns the user, or draws the login screen and stops the run."""
     m = mode()
@@ -130,9 +130,7 @@ def gate() -> User | None:
     user = _oidc_user() if m == "oidc" else _local_user()
     if user is None:
         if REQUESTED_PAGE not in st.session_state:
-            # the page a shared link names
-            path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
-            st.session_state[REQUESTED_PAGE] = path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
+            st.session_state[REQUESTED_PAGE] = _url_page()  # the page a shared link names
         _login_screen(m)
         # The login screen's own hidden navigation, so that the menu of a session that just logged out is not left
         # behind. A shared link's path is one of its pages (the first one is served at « / » whatever its path), so
@@ -145,6 +143,33 @@ def gate() -> User | None:
         st.stop()
     st.session_state.pop(REQUESTED_PAGE, None)  # logged in: the link's page is now served by the real navigation
     return user
+
+
+def _url_page() -> str:
+    path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
+    return path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
+
+
+def _url_query() -> str:
+    return urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+
+
+def restore_link(pages: list) -> None:
+    """Called by the entry point right after `st.navigation`: after an OpenID Connect login, opens the page and
+    filters of the link the visitor had opened before it (once; a page the role may not use is not opened)."""
+    link = st.session_state.pop(RESTORE, None)
+    if not link:
+        return
+    query = parse_qsl(link.get("query") or "", keep_blank_values=False)
+    allowed = allowed_pages(pages)
+    target = next((p for p in allowed if getattr(p, "url_path", None) == link.get("page")), None)
+    target = target or next((p for p in allowed if getattr(p, "_default", False)), None) or (allowed[0] if allowed else None)
+    if target is None or (not query and not link.get("page")):
+        return
+    values: dict[str, list[str]] = {}
+    for k, v in query:
+        values.setdefault(k, []).append(v)
+    st.switch_page(target, query_params={k: v if len(v) > 1 else v[0] for k, v in values.items()})
 
 
 def _login_page() -> None:
@@ -162,69 +187,194 @@ def _local_user() -> User | None:
     if user is None:
         return None
     try:
-        record = rules.load_users().get(user.name)
+        entry = rules.load_users().get(user.name)
     except rules.AuthError:
-        record = None
-    if record is None:
+        entry = None
+    if entry is None:
         _clear_session()
         return None
-    fresh = rules._user(user.name, record)
+    fresh = rules._user(user.name, entry)
     st.session_state[SESSION] = fresh
     return fresh
 
 
+def _arrival() -> dict | None:
+    """At the session's first run: the login this browser had started (its cookie's token), taken once."""
+    if st.session_state.get(ARRIVED):
+        return None
+    st.session_state[ARRIVED] = True
+    try:
+        token = st.context.cookies.get(LINK_COOKIE)
+        return login_store.take_link(token) if isinstance(token, str) else None
+    except Exception:  # an unreadable store: no link to restore, the login itself still works
+        LOG.exception("Registre des connexions illisible")
+        return None
+
+
+def _roles_config() -> dict:
+    try:
+        return oidc.plain(st.secrets.get("roles", {})) or {}
+    except Exception:
+        return {}
+
+
 def _oidc_user() -> User | None:
+    arrival = _arrival()
     if not getattr(st.user, "is_logged_in", False):
         st.session_state.pop(SESSION, None)
+        if arrival and arrival.get("started"):
+            # back from the provider without an identity: refused (or given up) there
+            label = _oidc_config().label(arrival.get("provider"))
+            st.session_state[NOTICE] = (f"La connexion n'a pas abouti : {label} n'a pas confirmé votre identité (accès refusé "
+                                        "ou connexion annulée). Réessayez, ou demandez un accès à l'administrateur.")
+            _audit("login_refused", None, name="inconnu", method="oidc", reason="provider", provider=arrival.get("provider"))
+            # the link asked for is kept for the next try
+            st.session_state[LINK_TOKEN] = _remember(arrival.get("page") or "", arrival.get("query") or "")
         return None
-    config = {}
+    claims = st.user.to_dict()
+    config = _roles_config()
     try:
-        config = dict(st.secrets.get("roles", {}))
-    except Exception:
-        pass
-    user = rules.user_from_claims(st.user.to_dict(), rules.load_role_mapping(config.get("mapping")),
-                                  role_claim=config.get("claim", "roles"), territory_claim=config.get("territory_claim", "territories"),
+        mapping = rules.load_role_mapping(config.get("mapping"))
+    except (OSError, ValueError):
+        mapping = {}
+        st.error("Le fichier des rôles (data/roles.json) est illisible : demandez à l'administrateur de le corriger.", icon="🚫")
+    user = rules.user_from_claims(claims, mapping, role_claim=config.get("claim", "roles"),
+                                  territory_claim=config.get("territory_claim", "territories"),
                                   action_claim=config.get("action_claim", "actions"))
+    provider = str(claims.get("provider") or "default")
     if user is None:
-        st.error("Votre compte est authentifié mais n'a aucun rôle dans ce tableau de bord : demandez un accès à "
-                 "l'administrateur.", icon="🚫")
+        name = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "inconnu")
+        if _first_time(claims, "refused"):
+            _audit("login_refused", None, name=name[:64], method="oidc", reason="no_role", provider=provider)
+        st.title("Coaching Emploi — pilotage")
+        st.error(f"Votre compte ({name}) est authentifié mais n'a aucun rôle dans ce tableau de bord : demandez un accès "
+                 "à l'administrateur.", icon="🚫")
         if st.button("Se déconnecter", key="auth_logout_norole"):
+            _clear_session()
             st.logout()
         st.stop()
     if current_user() != user:
         st.session_state[SESSION] = user
-        _audit("login", user, method="oidc")
+        if _first_time(claims, "login"):  # one line per authentication, not per browser session
+            _audit("login", user, method="oidc", provider=provider)
+    if arrival and arrival.get("started"):  # this browser left for the provider from a link: open it
+        st.session_state[RESTORE] = arrival
     return user
+
+
+def _first_time(claims: dict, event: str) -> bool:
+    try:
+        return login_store.first_time(claims, event=event)
+    except Exception:
+        LOG.exception("Registre des connexions illisible")
+        return True
+
+
+def _remember(page: str, query: str) -> str | None:
+    token = login_store.new_token()
+    try:
+        login_store.remember_link(token, page, query)
+    except Exception:
+        LOG.exception("Registre des connexions non écrit : le lien demandé ne sera pas rouvert après la connexion")
+        return None
+    return token
+
+
+# ---------------------------------------------------------------- the login screens
 
 
 def _login_screen(m: str) -> None:
     st.title("Coaching Emploi — pilotage")
     st.caption("Les données décrivent des personnes accompagnées (pseudonymisées) : l'accès est réservé aux comptes autorisés.")
     if m == "oidc":
-        providers = [k for k, v in (_secrets_auth() or {}).items() if isinstance(v, dict)]
-        if st.button("Se connecter", type="primary", key="auth_oidc_login"):
-            st.login(providers[0]) if providers and "client_id" not in (_secrets_auth() or {}) else st.login()
+        _oidc_screen()
+    else:
+        _local_screen()
+
+
+def _oidc_screen() -> None:
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(notice, icon="🔒")
+    config = _oidc_config()
+    for problem in config.problems:
+        st.error("Connexion mal configurée : " + problem, icon="⚙️")
+    if config.problems:
+        st.caption("Corrigez .streamlit/secrets.toml (voir docs/login.md) puis rechargez la page.")
+    if not config.providers:
         return
+    if LINK_TOKEN not in st.session_state:  # the page and filters asked for, kept server-side for after the provider
+        st.session_state[LINK_TOKEN] = _remember(st.session_state.get(REQUESTED_PAGE) or _url_page(), _url_query())
+    token = st.session_state[LINK_TOKEN]
+    if token:
+        # the browser carries the token through the provider's redirects (a first-party cookie, 15 minutes)
+        st.html(f"<script>document.cookie = {html.escape(LINK_COOKIE)!r} + '=' + {token!r} + "
+                f"'; path=/; max-age={login_store.LINK_TTL_S}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
+    for i, provider in enumerate(config.providers):
+        if st.button(provider.button, key=f"auth_oidc_{provider.name}", type="primary" if i == 0 else "secondary"):
+            if token:
+                try:
+                    login_store.start_login(token, provider.name)
+                except Exception:
+                    LOG.exception("Registre des connexions non écrit")
+            try:
+                st.login(provider.name)
+            except StreamlitAPIException as exc:  # StreamlitAuthError: a configuration Streamlit refuses
+                LOG.error("st.login(%r) refusé : %s", provider.name, exc)
+                st.error(f"Connexion avec {provider.label or 'le fournisseur'} impossible : la configuration est refusée "
+                         "par Streamlit (voir le journal du serveur et docs/login.md).", icon="⚙️")
+
+
+def _locked_message(lock: login_store.Lock) -> str:
+    minutes = lock.minutes_left()
+    what = "Ce compte est verrouillé" if lock.kind == "account" else "Les connexions depuis votre adresse sont bloquées"
+    return (f"{what} après trop d'échecs de connexion : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}, "
+            "ou demandez à l'administrateur de le déverrouiller (« coaching user unlock »).")
+
+
+def _local_screen() -> None:
     with st.form("auth_login"):
         name = st.text_input("Identifiant", key="auth_name")
         password = st.text_input("Mot de passe", type="password", key="auth_password")
         submitted = st.form_submit_button("Se connecter", type="primary")
     if not submitted:
         return
-    failures = st.session_state.get(FAILURES, 0)
-    if failures >= 3:  # slow down guessing within a session
-        time.sleep(min(2 ** (failures - 3), 8))
+    st.session_state.pop("auth_password", None)
+    name = (name or "").strip()[:64]
+    address = _client_address()
+    try:
+        lock = login_store.active_lock(name, address)
+    except Exception:
+        LOG.exception("Registre des tentatives de connexion illisible")
+        st.error("Connexion impossible pour le moment : le registre des tentatives de connexion est illisible "
+                 "(droits du dossier des comptes). Prévenez l'administrateur.", icon="🚫")
+        return
+    if lock is not None:  # the password is not even checked
+        _audit("login_refused", None, name=name, method="local", reason="locked")
+        st.error(_locked_message(lock), icon="🔒")
+        return
     try:
         user = rules.authenticate(name, password)
     except rules.AuthError:
         user = None
-    st.session_state.pop("auth_password", None)
     if user is None:
-        st.session_state[FAILURES] = failures + 1
-        _audit("login_failed", None, name=(name or "")[:64], method="local")
-        st.error("Identifiant ou mot de passe incorrect.", icon="🔒")
+        _audit("login_failed", None, name=name, method="local")
+        try:
+            lock = login_store.record_failure(name, address)
+        except Exception:
+            LOG.exception("Registre des tentatives de connexion non écrit")
+            lock = None
+        if lock is not None:
+            _audit("lockout", None, name=name if lock.kind == "account" else "inconnu", method="local",
+                   reason=f"{lock.kind}_locked", minutes=round((lock.until - time.time()) / 60))
+            st.error(_locked_message(lock), icon="🔒")
+        else:
+            st.error("Identifiant ou mot de passe incorrect.", icon="🔒")
         return
-    st.session_state[FAILURES] = 0
+    try:
+        login_store.clear_failures(name)
+    except Exception:
+        LOG.exception("Registre des tentatives de connexion non écrit")
     st.session_state[SESSION] = user
     _audit("login", user, method="local")
     st.rerun()
@@ -232,7 +382,8 @@ def _login_screen(m: str) -> None:
 
 def _clear_session() -> None:
     for key in list(st.session_state.keys()):
-        del st.session_state[key]
+        if key != ARRIVED:
+            del st.session_state[key]
 
 
 def logout() -> None:
@@ -277,7 +428,3 @@ def _server_address() -> str | None:
         return st.get_option("server.address") or None
     except Exception:
         return None
-
-
-__all__ = ["allowed_pages", "current_user", "diffusion_forced", "gate", "logout", "may_import", "mode", "record", "restrict",
-           "scope", "sidebar"]

@@ -11,24 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.diffusion import all_masked_labels, mask_figure, threshold
+from analytics.diffusion import all_masked_labels, mask_figure
+from ui import access, state
 
-KEY = "diffusion"
-
-
-def forced() -> bool:
-    """True for a role that may only see published figures (`partenaire`)."""
-    from ui import auth
-
-    return auth.diffusion_forced()
-
-
-def enabled() -> bool:
-    return forced() or bool(st.session_state.get(KEY))
-
-
-def k() -> int:
-    return threshold()
+KEY = access.DIFFUSION_KEY
+forced = access.diffusion_forced  # True for a role that may only see published figures (`partenaire`)
+enabled = access.diffusion_enabled
+k = access.diffusion_k
 
 
 def toggle(sidebar) -> None:
@@ -50,8 +39,6 @@ def figure(fig, masked_totals=()):
     (`all_masked_labels`) count as masked totals of the chart, with `masked_totals`."""
     if not enabled():
         return fig
-    from ui import state
-
     return mask_figure(fig, k(), set(masked_totals) | all_masked_labels(state.figures()))
 
 

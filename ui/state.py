@@ -18,6 +18,7 @@ from analytics import indicators
 from analytics.importer import run_import
 from analytics.indicators import Dataset, Filters, Period, PeriodAfterData
 from analytics.store import connect_readonly, db_path, query, store_version
+from ui import access
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
@@ -78,9 +79,7 @@ def options() -> dict:
     if version is None:
         return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "first_date": None, "last_date": None,
                 "data_date": None, "demo": False}
-    from ui import auth
-
-    return _options(str(current_db()), version, auth.scope())
+    return _options(str(current_db()), version, access.scope())
 
 
 def data_date(opts: dict | None = None) -> date | None:
@@ -136,9 +135,7 @@ def selection() -> Selection:
 
 def _restrict(filters: Filters) -> Filters:
     """The filters within the territories and actions granted to the logged-in user: a URL cannot widen them."""
-    from ui import auth
-
-    return auth.restrict(filters)
+    return access.restrict(filters)
 
 
 # Person-level datasets weigh up to ~85 MB for a year at 1 million persons: keep a few (figures are cached apart;
@@ -173,15 +170,13 @@ def _suppressed(path: str, version: str, period: Period, filters: Filters, k: in
 def figures(period: Period | None = None, filters: Filters | None = None) -> dict:
     """Every figure of the contract for the selection (or another period), cached; in diffusion mode the
     suppressed figures (`analytics.diffusion.suppress_figures`: masked values read « < k »)."""
-    from ui import diffusion
-
     sel = selection()
     period, filters = period or sel.period, _restrict(filters) if filters is not None else sel.filters
     version = store_version(current_db())
     if version is None:
         return indicators.compute(indicators.empty_dataset(period, filters))
-    if diffusion.enabled():
-        return _suppressed(str(current_db()), version, period, filters, diffusion.k())
+    if access.diffusion_enabled():
+        return _suppressed(str(current_db()), version, period, filters, access.diffusion_k())
     return _figures(str(current_db()), version, period, filters)
 
 
