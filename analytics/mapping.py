@@ -397,8 +397,8 @@ def translate(problems: list[Problem], origins: dict[str, Origin]) -> list[Probl
         column, message, line = p.column, p.message, p.line
         if column is not None:
             user = origin.headers.get(column)
-            if user is not None and S.norm_key(user) != S.norm_key(column):
-                column = f"{user} ({column})"
+            if user is not None and user != column:  # their header, with the contract's name when it differs
+                column = user if S.norm_key(user) == S.norm_key(column) else f"{user} ({column})"
             elif user is None and message.startswith("colonne obligatoire"):
                 message += " : indiquez dans le profil quelle colonne du fichier la contient"
         if line == 1 and origin.header_row != 1:
