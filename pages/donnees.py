@@ -109,7 +109,9 @@ with tab_import:
         st.caption("Toutes les pages affichent désormais les données importées.")
     st.markdown("Déposez **les fichiers CSV** de l'extrait (`participants.csv` et, s'ils existent, `rendez_vous.csv`, "
                 "`immersions.csv`) **ou un classeur .xlsx** (feuilles `participants`, `rendez_vous`, `immersions`). "
-                "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème.")
+                "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème. "
+                "Votre propre tableau de suivi (autres feuilles, colonnes ou libellés) : déposez-le, l'assistant propose "
+                "la correspondance.")
     st.download_button("Télécharger le modèle de tableau de suivi (.xlsx)", data=template_bytes, file_name="modele-suivi-coaching.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                        icon=":material/table_view:", key="donnees_template",

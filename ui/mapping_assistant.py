@@ -66,7 +66,7 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
             suggestion = start[name]
             options = sheets + [NONE_SHEET]
             index = options.index(suggestion.sheet) if suggestion.sheet in options else len(options) - 1
-            chosen = st.selectbox(f"Feuille des {TABLE_TITLES[name].lower()}", options, index=index, key=f"{k}_sheet_{name}",
+            chosen = st.selectbox(f"Feuille : {TABLE_TITLES[name]}", options, index=index, key=f"{k}_sheet_{name}",
                                   help="La feuille du fichier qui tient cette table. « (aucune feuille) » : la table est absente "
                                        "(seules les personnes sont obligatoires).")
             if chosen == NONE_SHEET:
