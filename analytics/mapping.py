@@ -33,6 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from analytics import schema as S
+from analytics.privacy import identifying_column
 from analytics.problems import ExtractError, Problem
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -317,6 +318,13 @@ def map_table(sheet: Sheet, table: S.Table, tm: TableMapping, label: str, proble
             names.append(None)
             continue
         listed, target = target_of(raw, table, tm.columns)
+        if listed and target is not None and identifying_column(raw):
+            # a rename never gets a direct identifier past the privacy rule: only `null` does
+            problems.append(Problem(label, header_row, raw.strip(), None,
+                                    f"colonne d'identification directe : elle ne peut pas devenir « {target} » ; "
+                                    "écartez-la dans le profil (null) et gardez un identifiant pseudonyme"))
+            names.append(None)
+            continue
         if listed and target is None:
             dropped.append(f"{label} › {raw.strip()}")
             names.append(None)

@@ -16,10 +16,11 @@ from analytics.cli import main
 from analytics.extract import ExtractError, load_extract
 from analytics.importer import run_import
 from analytics.indicators import Period
-from analytics.mapping import Profile, TableMapping, load_mapped, read_book, serial_date
+from analytics.mapping import Profile, load_mapped, read_book, serial_date
+from analytics.privacy import identifying_column
 from analytics.store import connect_readonly, import_history
 from coaching_test_helpers import figures, write_extract
-from tests.own_files import HEADERS, IMMERSIONS, LABELS, PEOPLE, RDV, SHEETS, as_text, own_profile, write_own_workbook
+from tests.own_files import HEADERS, IMMERSIONS, PEOPLE, RDV, SHEETS, as_text, own_profile, write_own_workbook
 
 SPEC_EXAMPLE = """{
   "name": "Tableau de suivi 2024",
@@ -116,6 +117,15 @@ def test_identifying_column_not_dropped_is_refused(tmp_path):
     assert {p.column for p in err.value.problems} >= {"Mail référent"}
 
 
+def test_an_identifying_column_cannot_be_renamed_past_the_privacy_rule(tmp_path):
+    headers = {t: dict(h) for t, h in HEADERS.items()}
+    headers["participants"]["id_participant"] = "Nom"  # the person's name used as identifier
+    book = write_own_workbook(tmp_path / "suivi.xlsx", headers=headers)
+    with pytest.raises(ExtractError) as err:
+        load_mapped(book, own_profile(headers=headers))
+    assert any(p.column == "Nom" and "null" in p.message for p in err.value.problems)
+
+
 def test_missing_mapping_of_a_required_column_says_what_to_do(tmp_path):
     book = write_own_workbook(tmp_path / "suivi.xlsx")
     profile = own_profile()
@@ -160,8 +170,9 @@ _text = st.text(alphabet=string.ascii_letters + string.digits + " éèà°'-", m
 
 
 def _distinct(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
-    """A random name for each key, distinct after the contract's normalisation (and never empty)."""
-    return st.lists(_text.filter(lambda t: S.norm_key(t) != ""), min_size=len(keys), max_size=len(keys),
+    """A random name for each key, distinct after the contract's normalisation (never empty, never a name that
+    suggests a direct identifier: those can only be dropped)."""
+    return st.lists(_text.filter(lambda t: S.norm_key(t) != "" and not identifying_column(t)), min_size=len(keys), max_size=len(keys),
                     unique_by=S.norm_key).map(lambda names: dict(zip(keys, names, strict=True)))
 
 
