@@ -180,3 +180,27 @@ def test_profiles_renamed_and_deleted_on_the_page(assistant_app):
     at.button(key="profiles_delete").click().run()
     assert A.list_profiles(tmp / "mappings") == []
     assert not at.exception
+
+
+def test_assistant_on_a_csv_with_a_title_line(tmp_path):
+    text = ("Suivi des bénéficiaires 2023\n"
+            "Dossier;Date d'orientation;Orienté par;Ville;Civilité;Age;Niveau;Public;Situation familiale;Difficulté principale;Entrée;Si pas d'entrée;Téléphone\n"
+            "B1;05/01/2023;CD;Doullens;Mme;40;3;RSA;Couple sans enfant;Transport;;En attente;06 12 34 56 78\n"
+            "B2;06/01/2023;CD;Conty;M.;33;4;RSA;Couple sans enfant;Santé;10/01/2023;;\n")
+    (tmp_path / "suivi.csv").write_bytes(text.encode("cp1252"))
+    book = read_book(tmp_path / "suivi.csv")
+    s = A.suggest(book)["participants"]
+    assert s.sheet == "suivi" and s.header_row == 2
+    assert s.mapping["Civilité"] == "sexe" and s.mapping["Ville"] == "commune" and s.mapping["Dossier"] == "id_participant"
+    assert s.mapping["Difficulté principale"] == "frein_principal" and s.mapping["Téléphone"] == A.DROP
+    profile = A.profile_from("csv", A.suggest(book), {"frein_principal": {"Transport": "Mobilité"}, "sexe": {"Mme": "Femme"}})
+    from analytics.mapping import load_mapped
+
+    extract, _ = load_mapped(tmp_path / "suivi.csv", profile)
+    assert extract.tables["participants"]["sexe"].to_list() == ["Femme", "Homme"]
+
+
+def test_template_download_on_the_page(app):
+    at = app("pages/donnees.py")
+    button = next(b for b in at.get("download_button") if "modèle" in b.proto.label)
+    assert button.proto.label == "Télécharger le modèle de tableau de suivi (.xlsx)"

@@ -244,3 +244,23 @@ def test_old_store_gets_the_profile_column(tmp_path):
         assert import_history(con)["profile"].to_list() == ["Tableau de suivi de l'association", None]
     finally:
         con.close()
+
+
+def test_cli_mapping_errors_are_one_french_line(tmp_path, capsys):
+    book = write_own_workbook(tmp_path / "suivi.xlsx")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "absent.json")]) == 2
+    assert "profil introuvable" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text('{"tables": {"participants": {"columns": {"Genre": "genre"}}}}', encoding="utf-8")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err
+    assert "colonne inconnue" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_cli_refused_mapped_file_lists_the_users_cells(tmp_path, capsys):
+    people = [dict(p) for p in PEOPLE]
+    people[0]["sexe"] = "Autre"
+    book = write_own_workbook(tmp_path / "suivi.xlsx", people=people)
+    own_profile().save(tmp_path / "profil.json")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "profil.json")]) == 1
+    assert "suivi.xlsx › Suivi, ligne 4, colonne « Genre (sexe) » : valeur inconnue" in capsys.readouterr().err

@@ -8,6 +8,7 @@ written; then the page imports (all or nothing) and saves the profile under its 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,10 +34,36 @@ def _column_label(name: str, table: S.Table) -> str:
     return f"{c.label} ({name})" + (" *" if c.required else "")
 
 
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(path.iterdir()) if path.is_dir() else [path]:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@st.cache_data(max_entries=4, show_spinner="Lecture du fichier…")
+def _book(digest: str, _path: Path) -> dict:
+    """The file's sheets, read once per content (every choice in the assistant reruns the page)."""
+    return read_book(_path)
+
+
+@st.cache_data(max_entries=16, show_spinner="Vérification complète du fichier…")
+def _check(digest: str, profile_json: str, _path: Path) -> tuple[list | None, dict, tuple[int, int]]:
+    """The complete validation through the profile, once per content and profile: (problems or None, counts,
+    (empty lines, total lines))."""
+    try:
+        extract, info = load_mapped(_path, Profile.from_json(profile_json))
+    except ExtractError as exc:
+        return exc.problems, {}, (0, 0)
+    return None, extract.counts, (info.skipped_empty, info.skipped_total)
+
+
 def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], may_import: bool) -> None:
     """The assistant for the staged file at `path`; `do_import(profile)` imports it through the profile."""
+    digest = _digest(path)
     try:
-        book = read_book(path)
+        book = _book(digest, path)
     except ValueError as exc:
         st.error(f"Fichier illisible : {exc}", icon="⛔")
         return
@@ -130,16 +157,14 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
     if missing:
         st.warning(f"{fmt.number(missing)} libellé(s) restent à choisir avant la vérification complète.", icon="⚠️")
         return
-    try:
-        extract, info = load_mapped(path, profile)
-    except ExtractError as exc:
-        problems: pl.DataFrame = problems_frame(exc.problems)
+    found, counts, (empty, total) = _check(digest, profile.to_json(), path)
+    if found is not None:
+        problems: pl.DataFrame = problems_frame(found)
         st.error(f"Rapport de validation : {fmt.number(problems.height)} problème(s). Rien ne sera importé tant qu'ils "
                  "demeurent : corrigez la correspondance ci-dessus ou le fichier.", icon="⛔")
         st.dataframe(problems.rename({c: c.capitalize() for c in problems.columns}), hide_index=True, width="stretch")
         return
-    counts = extract.counts
-    skipped = f" ; lignes ignorées : {info.skipped_empty} vide(s), {info.skipped_total} de total" if info.skipped_empty or info.skipped_total else ""
+    skipped = f" ; lignes ignorées : {empty} vide(s), {total} de total" if empty or total else ""
     st.success(f"Rapport de validation : aucun problème. {fmt.number(counts.get('participants', 0))} personnes, "
                f"{fmt.number(counts.get('rendez_vous', 0))} rendez-vous, {fmt.number(counts.get('immersions', 0))} "
                f"immersions prêts à être importés{skipped}.", icon="✅")
