@@ -33,6 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from analytics import schema as S
+from analytics.privacy import identifying_column
 from analytics.problems import ExtractError, Problem
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -317,6 +318,13 @@ def map_table(sheet: Sheet, table: S.Table, tm: TableMapping, label: str, proble
             names.append(None)
             continue
         listed, target = target_of(raw, table, tm.columns)
+        if listed and target is not None and identifying_column(raw):
+            # a rename never gets a direct identifier past the privacy rule: only `null` does
+            problems.append(Problem(label, header_row, raw.strip(), None,
+                                    f"colonne d'identification directe : elle ne peut pas devenir « {target} » ; "
+                                    "écartez-la dans le profil (null) et gardez un identifiant pseudonyme"))
+            names.append(None)
+            continue
         if listed and target is None:
             dropped.append(f"{label} › {raw.strip()}")
             names.append(None)
@@ -397,8 +405,8 @@ def translate(problems: list[Problem], origins: dict[str, Origin]) -> list[Probl
         column, message, line = p.column, p.message, p.line
         if column is not None:
             user = origin.headers.get(column)
-            if user is not None and S.norm_key(user) != S.norm_key(column):
-                column = f"{user} ({column})"
+            if user is not None and user != column:  # their header, with the contract's name when it differs
+                column = user if S.norm_key(user) == S.norm_key(column) else f"{user} ({column})"
             elif user is None and message.startswith("colonne obligatoire"):
                 message += " : indiquez dans le profil quelle colonne du fichier la contient"
         if line == 1 and origin.header_row != 1:

@@ -10,23 +10,27 @@ import streamlit as st
 from analytics import fmt
 from analytics.charts.data import completeness as completeness_chart
 from analytics.extract import ExtractError, problems_frame
+from analytics.assistant import save_profile
 from analytics.importer import run_import
+from analytics.mapping import Profile, shape_problems
 from analytics.quality import completeness, data_dictionary, import_journal, report_csv, stage_upload
 from analytics.store import refused_imports
 from analytics.template import template_bytes
 from ui import auth
 from ui import components as ui
+from ui import mapping_assistant
 from ui import state
 
 RESULT, REPORT, UPLOADER = "donnees_result", "donnees_report", "donnees_uploader"
 
 
-def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
+def import_uploaded(files: list, drop_identifying_columns: bool, mapping: Profile | None = None) -> None:
     """Stage the uploaded files, then `run_import` exactly as the command line does (a refusal is journaled).
 
     All-or-nothing: a refused extract raises before anything is written, and the store swaps its file
     only once the whole snapshot is applied. On success the caches are cleared; in every case the
     uploader is emptied and the app reruns (the summary or the report is kept in the session).
+    `mapping`: the assistant's profile; saved under data/mappings only once the import succeeded.
     """
     st.session_state.pop(REPORT, None)
     if not auth.may_import():  # checked on the server: only an administrator (or the single local user) imports
@@ -39,7 +43,11 @@ def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
             with tempfile.TemporaryDirectory(prefix="coaching-upload-") as tmp:
                 path = stage_upload([(f.name, f.getvalue()) for f in files], Path(tmp))
                 result = run_import(path, state.current_db(), drop_identifying_columns=drop_identifying_columns,
-                                    progress=lambda share, text: bar.progress(int(share * 100), text=text))
+                                    progress=lambda share, text: bar.progress(int(share * 100), text=text), mapping=mapping)
+            if mapping is not None:
+                save_profile(mapping)
+                result.notes.append(f"  Profil de correspondance « {mapping.name} » enregistré : il sera proposé pour les "
+                                    "prochains fichiers aux mêmes en-têtes.")
         except ExtractError as exc:
             status.update(label=f"Extrait refusé : {len(exc.problems)} problème(s). Rien n'a été importé.", state="error")
             st.session_state[REPORT] = {"source": exc.source, "problems": problems_frame(exc.problems)}
@@ -59,6 +67,19 @@ def import_uploaded(files: list, drop_identifying_columns: bool) -> None:
 def _reset_uploader() -> None:
     """Empty the uploader on the next run (a new widget key): the corrected files are deposited afresh."""
     st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
+
+
+def assistant_for(files: list, drop: bool) -> None:
+    """The import assistant when the deposited file is not in the extract's shape (ui/mapping_assistant.py)."""
+    with tempfile.TemporaryDirectory(prefix="coaching-assistant-") as tmp:
+        try:
+            path = stage_upload([(f.name, f.getvalue()) for f in files], Path(tmp))
+        except ExtractError:
+            return  # the import button reports it
+        if not shape_problems(path):
+            return  # the extract's own shape: the plain import applies
+        mapping_assistant.render(path, str(st.session_state.get(UPLOADER, 0)),
+                                 lambda profile: import_uploaded(files, drop, profile), auth.may_import())
 
 
 def show_report(report: dict) -> None:
@@ -88,7 +109,9 @@ with tab_import:
         st.caption("Toutes les pages affichent désormais les données importées.")
     st.markdown("Déposez **les fichiers CSV** de l'extrait (`participants.csv` et, s'ils existent, `rendez_vous.csv`, "
                 "`immersions.csv`) **ou un classeur .xlsx** (feuilles `participants`, `rendez_vous`, `immersions`). "
-                "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème.")
+                "L'import est tout ou rien : au moindre problème, rien n'est importé et le rapport liste chaque problème. "
+                "Votre propre tableau de suivi (autres feuilles, colonnes ou libellés) : déposez-le, l'assistant propose "
+                "la correspondance.")
     st.download_button("Télécharger le modèle de tableau de suivi (.xlsx)", data=template_bytes, file_name="modele-suivi-coaching.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                        icon=":material/table_view:", key="donnees_template",
@@ -108,6 +131,10 @@ with tab_import:
     report = st.session_state.get(REPORT)
     if report:
         show_report(report)
+    if files and auth.may_import():
+        assistant_for(files, drop)
+    with st.expander("Profils de correspondance enregistrés"):
+        mapping_assistant.manage_profiles()
 
 con = state.connection()
 

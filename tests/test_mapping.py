@@ -16,10 +16,11 @@ from analytics.cli import main
 from analytics.extract import ExtractError, load_extract
 from analytics.importer import run_import
 from analytics.indicators import Period
-from analytics.mapping import Profile, TableMapping, load_mapped, read_book, serial_date
+from analytics.mapping import Profile, load_mapped, read_book, serial_date
+from analytics.privacy import identifying_column
 from analytics.store import connect_readonly, import_history
 from coaching_test_helpers import figures, write_extract
-from tests.own_files import HEADERS, IMMERSIONS, LABELS, PEOPLE, RDV, SHEETS, as_text, own_profile, write_own_workbook
+from tests.own_files import HEADERS, IMMERSIONS, PEOPLE, RDV, SHEETS, as_text, own_profile, write_own_workbook
 
 SPEC_EXAMPLE = """{
   "name": "Tableau de suivi 2024",
@@ -116,6 +117,15 @@ def test_identifying_column_not_dropped_is_refused(tmp_path):
     assert {p.column for p in err.value.problems} >= {"Mail référent"}
 
 
+def test_an_identifying_column_cannot_be_renamed_past_the_privacy_rule(tmp_path):
+    headers = {t: dict(h) for t, h in HEADERS.items()}
+    headers["participants"]["id_participant"] = "Nom"  # the person's name used as identifier
+    book = write_own_workbook(tmp_path / "suivi.xlsx", headers=headers)
+    with pytest.raises(ExtractError) as err:
+        load_mapped(book, own_profile(headers=headers))
+    assert any(p.column == "Nom" and "null" in p.message for p in err.value.problems)
+
+
 def test_missing_mapping_of_a_required_column_says_what_to_do(tmp_path):
     book = write_own_workbook(tmp_path / "suivi.xlsx")
     profile = own_profile()
@@ -160,8 +170,9 @@ _text = st.text(alphabet=string.ascii_letters + string.digits + " éèà°'-", m
 
 
 def _distinct(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
-    """A random name for each key, distinct after the contract's normalisation (and never empty)."""
-    return st.lists(_text.filter(lambda t: S.norm_key(t) != ""), min_size=len(keys), max_size=len(keys),
+    """A random name for each key, distinct after the contract's normalisation (never empty, never a name that
+    suggests a direct identifier: those can only be dropped)."""
+    return st.lists(_text.filter(lambda t: S.norm_key(t) != "" and not identifying_column(t)), min_size=len(keys), max_size=len(keys),
                     unique_by=S.norm_key).map(lambda names: dict(zip(keys, names, strict=True)))
 
 
@@ -233,3 +244,23 @@ def test_old_store_gets_the_profile_column(tmp_path):
         assert import_history(con)["profile"].to_list() == ["Tableau de suivi de l'association", None]
     finally:
         con.close()
+
+
+def test_cli_mapping_errors_are_one_french_line(tmp_path, capsys):
+    book = write_own_workbook(tmp_path / "suivi.xlsx")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "absent.json")]) == 2
+    assert "profil introuvable" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text('{"tables": {"participants": {"columns": {"Genre": "genre"}}}}', encoding="utf-8")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err
+    assert "colonne inconnue" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_cli_refused_mapped_file_lists_the_users_cells(tmp_path, capsys):
+    people = [dict(p) for p in PEOPLE]
+    people[0]["sexe"] = "Autre"
+    book = write_own_workbook(tmp_path / "suivi.xlsx", people=people)
+    own_profile().save(tmp_path / "profil.json")
+    assert main(["import", str(book), "--db", str(tmp_path / "db.duckdb"), "--mapping", str(tmp_path / "profil.json")]) == 1
+    assert "suivi.xlsx › Suivi, ligne 4, colonne « Genre (sexe) » : valeur inconnue" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from analytics.extract import load_extract
 from analytics.geo import communes_ref
 from analytics.indicators import Period
 from analytics.store import import_extract
-from analytics.template import LISTS_SHEET, write_template
+from analytics.template import LISTS_SHEET
 from coaching_test_helpers import figures, write_extract
 from tests.own_files import IMMERSIONS, PEOPLE, RDV, as_text
 
