@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     ind = sub.add_parser("indicators", help="calculer les indicateurs d'une période")
     add_period_and_filters(ind)
     ind.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+    ind.add_argument("--by", choices=["year", "quarter", "month"],
+                     help="série : les indicateurs de chaque année, trimestre ou mois civil de la période (bornés à la période)")
     ind.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
                           "(11 est le seuil usuel, voir analytics/diffusion.py)")
@@ -158,12 +160,20 @@ def cmd_indicators(args) -> int:
     period, filters = period_from_args(args), filters_from_args(args)
     con = open_store(args.db)
     try:
-        out = compute_indicators(con, period, filters)
-        if args.suppress:
+        def suppress(figures: dict, sub) -> dict:
             from analytics.diffusion import denominators, suppress_figures
             from analytics.indicators import dataset
 
-            out = suppress_figures(out, args.suppress, denominators=denominators(dataset(con, period, filters)))
+            return suppress_figures(figures, args.suppress, denominators=denominators(dataset(con, sub, filters)))
+
+        if args.by:
+            from analytics.indicators.series import series
+
+            out = series(con, period, filters, args.by, suppress if args.suppress else None)
+        else:
+            out = compute_indicators(con, period, filters)
+            if args.suppress:
+                out = suppress(out, period)
     finally:
         con.close()
     print(json.dumps(out, ensure_ascii=False, indent=2))
