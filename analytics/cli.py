@@ -77,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
                           "(11 est le seuil usuel, voir analytics/diffusion.py)")
 
+    prj = sub.add_parser("projection", help="prévoir la file active des prochains mois et les prescriptions nécessaires")
+    prj.add_argument("--db", help="base DuckDB (défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    prj.add_argument("--at", required=True, type=_date, help="date de la prévision AAAA-MM-JJ : rien de postérieur n'est utilisé")
+    prj.add_argument("--months", type=_positive, default=6, help="nombre de mois prévus après le mois de --at (défaut : 6)")
+    for name, help_ in (("--commune", "commune"), ("--prescriber", "prescripteur"), ("--territory", "territoire"),
+                        ("--action", "action"), ("--epci", "EPCI, nom officiel")):
+        prj.add_argument(name, action="append", default=[], help=f"{help_} (répétable)")
+    prj.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
     rep.add_argument("--out", required=True, help="fichier produit ; son extension choisit le format (.xlsx, .pdf, .csv)")
@@ -174,6 +183,21 @@ def cmd_indicators(args) -> int:
             out = compute_indicators(con, period, filters)
             if args.suppress:
                 out = suppress(out, period)
+    finally:
+        con.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_projection(args) -> int:
+    from analytics.indicators.projection import projection
+
+    if args.months > 36:
+        raise CliError("--months : 36 mois au plus", 2)
+    filters = filters_from_args(args)
+    con = open_store(args.db)
+    try:
+        out = projection(con, args.at, args.months, filters)
     finally:
         con.close()
     print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -280,14 +304,14 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
+COMMANDS = {"import": cmd_import, "indicators": cmd_indicators, "projection": cmd_projection, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, report, sample, user (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, projection, report, sample, user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
