@@ -9,6 +9,7 @@ auth.gate()  # login first when accounts or OpenID Connect are configured; nothi
 
 PAGES = [
     st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon="🏠", url_path="vue-ensemble", default=True),
+    st.Page("pages/convention.py", title="Convention", icon="📆", url_path="convention"),
     st.Page("pages/profils.py", title="Profils", icon="👥", url_path="profils"),
     st.Page("pages/freins.py", title="Freins", icon="🚧", url_path="freins"),
     st.Page("pages/parcours.py", title="Parcours et sorties", icon="🧭", url_path="parcours"),

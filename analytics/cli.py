@@ -76,9 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--clip", action="store_true",
                      help="arrêter la période à la date des données (clé data_date) si elle la dépasse : aucun mois "
                           "postérieur compté ; « period » est alors la période couverte, « requested_period » celle demandée")
+    ind.add_argument("--by", choices=["year", "quarter", "month"],
+                     help="série : les indicateurs de chaque année, trimestre ou mois civil de la période (bornés à la période)")
     ind.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
                           "(11 est le seuil usuel, voir analytics/diffusion/)")
+
+    prj = sub.add_parser("projection", help="prévoir la file active des prochains mois et les prescriptions nécessaires")
+    prj.add_argument("--db", help="base DuckDB (défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    prj.add_argument("--at", required=True, type=_date, help="date de la prévision AAAA-MM-JJ : rien de postérieur n'est utilisé")
+    prj.add_argument("--months", type=_positive, default=6, help="nombre de mois prévus après le mois de --at (défaut : 6)")
+    for name, help_ in (("--commune", "commune"), ("--prescriber", "prescripteur"), ("--territory", "territoire"),
+                        ("--action", "action"), ("--epci", "EPCI, nom officiel")):
+        prj.add_argument(name, action="append", default=[], help=f"{help_} (répétable)")
+    prj.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
 
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
@@ -181,15 +192,38 @@ def cmd_indicators(args) -> int:
     period, filters = period_from_args(args), filters_from_args(args)
     con = open_store(args.db)
     try:
-        try:
-            out = compute_indicators(con, period, filters, clip=args.clip)
-        except PeriodAfterData as exc:
-            raise CliError(str(exc), 2) from None
-        if args.suppress:
+        def suppress(figures: dict, sub) -> dict:
             from analytics.diffusion import denominators, suppress_figures
             from analytics.indicators import dataset
 
-            out = suppress_figures(out, args.suppress, denominators=denominators(dataset(con, period, filters, clip=args.clip)))
+            return suppress_figures(figures, args.suppress, denominators=denominators(dataset(con, sub, filters, clip=args.clip)))
+
+        try:
+            if args.by:
+                from analytics.indicators.series import series
+
+                out = series(con, period, filters, args.by, suppress if args.suppress else None)
+            else:
+                out = compute_indicators(con, period, filters, clip=args.clip)
+                if args.suppress:
+                    out = suppress(out, period)
+        except PeriodAfterData as exc:
+            raise CliError(str(exc), 2) from None
+    finally:
+        con.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_projection(args) -> int:
+    from analytics.indicators.projection import projection
+
+    if args.months > 36:
+        raise CliError("--months : 36 mois au plus", 2)
+    filters = filters_from_args(args)
+    con = open_store(args.db)
+    try:
+        out = projection(con, args.at, args.months, filters)
     finally:
         con.close()
     print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -331,14 +365,14 @@ def cmd_template(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
+COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "projection": cmd_projection, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, report, sample, template, user (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, projection, report, sample, template, user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

@@ -105,6 +105,12 @@ DEFINITIONS: dict[str, Definition] = {
                                   "nom, libellé, type, caractère obligatoire et valeurs acceptées."),
     "import_history": Definition("Historique des imports", "Les imports enregistrés dans la base, du plus récent au plus ancien : "
                                  "date, fichier, nombres de lignes, personnes nouvelles ou mises à jour, nouvelles entrées et sorties."),
+    # Convention page (series over the convention, SPEC-indicators v2)
+    "convention_years": Definition("Les années de la convention", "Chaque année civile depuis la première année de données, "
+                                   "calculée exactement comme une période seule (mêmes définitions que les autres pages) ; "
+                                   "l'année en cours s'arrête à la date des données (« au JJ/MM ») et n'est pas comparable "
+                                   "telle quelle à une année complète. Évolution : écart entre les deux dernières années "
+                                   "complètes ; la ligne pointillée relie les années complètes."),
     # Territoire page (per commune / EPCI)
     "territory_map": Definition('Carte des communes', "Communes de résidence des personnes de la période, sur les intercommunalités (EPCI) concernées ; les points marquent les lieux de rendez-vous de l'action."),
     "territory_participants": Definition('Participants', 'Participants (suivis) de la période domiciliés dans la commune.'),

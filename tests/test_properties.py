@@ -142,6 +142,13 @@ def check_invariants(f: dict) -> None:
     assert f["appointments"]["attended"] <= f["appointments"]["planned"]
     assert sum(f["appointments"]["by_modality"].values()) == f["appointments"]["planned"]
     assert f["immersions"]["led_to_contract"] <= f["immersions"]["count"]
+    # v2: the exit categories add up to the exits, the four first to the positive exits; the survival cohort is the entries
+    assert sum(f["exit_category"].values()) == f["exits"]
+    assert sum(v for k, v in f["exit_category"].items() if k != "Autre sortie") == f["positive_exits"]
+    t = f["time_to_exit"]
+    assert t["cohort"] == f["entries"] and t["events"] <= t["cohort"]
+    shares = [s for s in t["survival"].values() if s is not None]
+    assert shares == sorted(shares, reverse=True) and all(0 <= s <= 1 for s in shares)
 
 
 @settings(max_examples=40, deadline=None)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.reports.common import ReportContext, data_date, scope
-from analytics.reports.sections import SECTIONS, kpi_rows
+from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows
 from ui import diffusion, state
 from ui.components import PLOTLY_CONFIG
 
@@ -56,7 +56,8 @@ def _context() -> ReportContext:
     con = state.connection()
     territories, actions = scope(con, sel.filters) if con is not None else ([], [])
     return ReportContext(sel.period, sel.filters, state.dataset(), state.figures(), data_date(con) if con is not None else None,
-                         territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters))
+                         territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters),
+                         convention=state.convention(sel.filters))
 
 
 def enlarge(fig: go.Figure) -> go.Figure:
@@ -84,7 +85,7 @@ def run() -> None:
     """Draw the current slide of the deck."""
     st.html(CSS)
     ctx = _context()
-    slides = ["kpi"] + SECTIONS
+    slides = ["kpi", CONVENTION] + SECTIONS  # the convention's years first after the key figures
     n = len(slides)
     i = max(0, min(n - 1, st.session_state.get(SLIDE, 0)))
     st.session_state[SLIDE] = i

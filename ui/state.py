@@ -180,6 +180,24 @@ def figures(period: Period | None = None, filters: Filters | None = None) -> dic
     return _figures(str(current_db()), version, period, filters)
 
 
+def convention(filters: Filters | None = None):
+    """The years of the convention side by side for the selection's filters (`analytics.indicators.series`): each year
+    through `figures` (cached, suppressed in diffusion mode), from 1 January of the first year with data to the data
+    date; None on an empty store."""
+    from analytics.indicators.series import convention_frame, sub_periods, years_of
+    from analytics.reports.common import data_date, first_date
+
+    con = connection()
+    if con is None:
+        return None
+    first, last = first_date(con), data_date(con)
+    if first is None or last is None:
+        return None
+    span = years_of(first, last)
+    filters = selection().filters if filters is None else filters
+    return convention_frame({key: figures(sub, filters) for key, sub in sub_periods(span, "year")}, span)
+
+
 def clear_caches() -> None:
     """After an import made from the app."""
     _options.clear()

@@ -9,7 +9,7 @@ divided by the engine's population figure for the table (participants, positione
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import polars as pl
@@ -44,6 +44,7 @@ class ReportContext:
     previous_ds: Dataset | None = None
     previous_fig: dict | None = None
     suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
+    convention: pl.DataFrame | None = None  # the years of the convention side by side (analytics.indicators.series)
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -98,6 +99,24 @@ def filters_text(filters: Filters) -> str:
     return " ; ".join(parts) or "aucun (toutes les personnes)"
 
 
+def first_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The earliest prescription or entry date of the store: the convention's years start with its year."""
+    value = query(con, "SELECT min(least(date_prescription, coalesce(date_entree, date_prescription))) AS d FROM participants")["d"][0]
+    return value.date() if isinstance(value, datetime) else value
+
+
+def convention_years(con: duckdb.DuckDBPyConnection, filters: Filters, transform=None) -> pl.DataFrame | None:
+    """The years of the convention side by side (1 January of the first year with data to the data date), each year
+    computed exactly as a call on it alone; `transform(figures, period)`: e.g. the diffusion mode's suppression."""
+    from analytics.indicators.series import convention_frame, series, years_of
+
+    first, last = first_date(con), data_date(con)
+    if first is None or last is None:
+        return None
+    span = years_of(first, last)
+    return convention_frame(series(con, span, filters, "year", transform)["series"], span)
+
+
 def scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[list[str], list[str]]:
     """Territories and actions of the persons the filters select."""
     where, params = filters.sql("p")
@@ -118,7 +137,9 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
 
     ds = dataset(con, period, filters)  # clipped at the data date: the report covers ds.period
     territories, actions = scope(con, filters)
-    ctx = ReportContext(ds.period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
+    ctx = ReportContext(ds.period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress,
+                        convention=convention_years(con, filters, lambda f, p: figures(dataset(con, p, filters))
+                                                    if suppress else f))
     if previous:
         ctx.previous_ds = dataset(con, ds.period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)

@@ -39,7 +39,7 @@ from analytics.diffusion import align_map, align_territory, all_masked_labels, m
 from analytics.indicators import Filters, Period, territory
 from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows
 from analytics.reports.images import fig_png
-from analytics.reports.sections import SECTIONS, kpi_rows
+from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows
 
 rl_config.useA85 = 0  # binary image streams: the pure-Python ASCII85 encoder costs seconds per pack
 
@@ -269,6 +269,9 @@ def build_pdf_from_context(ctx: ReportContext, out, progress: Progress | None = 
     report = progress or (lambda share, message: None)
     st = _styles()
     story = _cover(ctx, st) + _kpis(ctx, st)
+    if ctx.convention is not None and not ctx.convention.is_empty():
+        report(0.08, f"Graphique : {CONVENTION.heading}")
+        story += [_section(ctx, CONVENTION, st), PageBreak()]
     for i, section in enumerate(SECTIONS):
         report(0.1 + 0.8 * i / len(SECTIONS), f"Graphique {i + 1} / {len(SECTIONS)} : {section.heading}")
         story.append(_section(ctx, section, st))

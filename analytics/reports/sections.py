@@ -19,6 +19,7 @@ from analytics.charts import activity as activity_charts
 from analytics.charts import caseload as caseload_charts
 from analytics.charts import pathways as pathway_charts
 from analytics.charts import profile as profile_charts
+from analytics.charts import convention as convention_charts
 from analytics.charts import survival as survival_charts
 from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
@@ -26,6 +27,7 @@ from analytics.diffusion import (align_counts, align_grid, align_pathways, align
                                  sum_or_masked)
 from analytics.indicators import activity, exits, profile, survival
 from analytics.indicators.caseload import caseload_frame, monthly_flows
+from analytics.indicators.series import CONVENTION_COLUMNS, trend
 from analytics.reports.common import ReportContext, education_label
 
 Table = list[list[str]]  # first row = headers
@@ -329,6 +331,55 @@ SECTIONS: list[Section] = [
             lambda ctx: activity_charts.appointments_by_month(activity.appointments_by_month(ctx.ds), _months(ctx)),
             _appointments_table, _appointments_reading),
 ]
+
+
+# ---------------------------------------------------------------- the convention's years (first slide after the key figures)
+
+def _convention_fig(ctx):
+    if ctx.convention is None:
+        return convention_charts.empty()
+    return convention_charts.convention_trends(ctx.convention)
+
+
+def convention_table(frame) -> Table:
+    """Figures in rows, years in columns (the year to date labelled « au JJ/MM »), then the change between the last two
+    complete years."""
+    heads = [convention_charts.year_label(y, p, t) for y, p, t in frame.select("year", "partial", "through").iter_rows()]
+    rows = [["Indicateur", *heads, "Évolution"]]
+    for column, (label, kind) in CONVENTION_COLUMNS.items():
+        values = frame[column].to_list()
+        change = trend(frame, column)
+        cells = [convention_charts._text(v, kind) if kind != "pct" else fmt.percent(v) for v in values]
+        delta = (fmt.MISSING if change is None else fmt.signed(change * 100, 1, " pt") if kind == "pct"
+                 else fmt.signed(change, 1 if kind == "dec" else 0))
+        rows.append([label, *cells, delta])
+    return rows
+
+
+def _convention_table(ctx):
+    return convention_table(ctx.convention) if ctx.convention is not None else [["Indicateur"], ["Aucune donnée"]]
+
+
+def _convention_reading(ctx):
+    frame = ctx.convention
+    if frame is None or frame.is_empty():
+        return "Aucune année de données dans la base."
+    last = frame.row(-1, named=True)
+    label = convention_charts.year_label(last["year"], last["partial"], last["through"])
+    text = f"{label} : file active moyenne {fmt.number(last['average_caseload'], 2)}"
+    if last["caseload_target"] is not None:
+        text += f" (objectif {last['caseload_target']})"
+    text += f", taux de sorties positives {fmt.percent(last['positive_exit_rate'])}"
+    full = frame.filter(~pl.col("partial"))
+    if full.height:
+        prev = full.row(-1, named=True)
+        if prev["year"] != last["year"]:
+            text += (f" ; {prev['year']} complet : file active {fmt.number(prev['average_caseload'], 2)}, "
+                     f"sorties positives {fmt.percent(prev['positive_exit_rate'])}")
+    return text + "."
+
+
+CONVENTION = Section("convention_years", _convention_fig, _convention_table, _convention_reading, wide=True)
 
 
 def kpi_rows(ctx: ReportContext) -> Table:
