@@ -17,10 +17,15 @@ Decisions where the contract is silent (also in the README):
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import hashlib
+import shutil
 import tempfile
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,7 +35,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from analytics import geo
+from analytics import fmt, geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
 from analytics.problems import ExtractError, Problem
@@ -39,19 +44,59 @@ DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"
 MIN_DATE = date(2000, 1, 1)
 
 
+class StagedTables(Mapping):
+    """The typed tables of a validated extract, kept in a DuckDB file (`Extract.staging`) rather than in memory;
+    a table read by name comes back as a Polars frame (small extracts, tests). The store imports from the file."""
+
+    def __init__(self, staging: Path, counts: dict[str, int]):
+        self.staging = staging
+        self._counts = counts
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        if name not in self._counts:
+            raise KeyError(name)
+        con = duckdb.connect(str(self.staging), read_only=True)
+        try:
+            return pl.from_arrow(con.sql(f"SELECT * EXCLUDE (__ord) FROM {name} ORDER BY __ord").to_arrow_table())
+        finally:
+            con.close()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._counts
+
+    def __iter__(self):
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
 @dataclass
 class Extract:
-    tables: dict[str, pl.DataFrame]
+    tables: Mapping[str, pl.DataFrame]  # StagedTables from load_extract
     columns_present: dict[str, list[str]]
     source: str
     content_hash: str
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    staging: Path | None = None  # DuckDB file holding the tables `participants`, `rendez_vous`, `immersions` (+ `__ord`)
+    row_counts: dict[str, int] | None = None
     profile: str | None = None  # the mapping profile it was read through (analytics.mapping), recorded at import
+
+    def __post_init__(self):
+        if self.staging is not None:  # the staging folder goes with the extract
+            weakref.finalize(self, shutil.rmtree, str(self.staging.parent), True)
 
     @property
     def counts(self) -> dict[str, int]:
+        if self.row_counts is not None:
+            return dict(self.row_counts)
         return {name: df.height for name, df in self.tables.items()}
+
+    def close(self) -> None:
+        """Remove the staging file now (it is also removed when the extract is garbage-collected)."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging.parent, ignore_errors=True)
 
 
 @dataclass
@@ -103,22 +148,76 @@ def _sniff_separator(head: str) -> str:
         return ";" if first.count(";") >= first.count(",") else ","
 
 
-def _duckdb_read(source: Path, sep: str) -> tuple[pl.DataFrame, pl.DataFrame] | str:
-    """All cells as strings, and DuckDB's reject table (line, error_type, csv_line); or the error's first line."""
-    cur = duckdb.connect().cursor()
-    try:
-        rel = cur.read_csv(str(source), sep=sep, header=True, all_varchar=True, store_rejects=True,
-                           ignore_errors=True, auto_detect=True, quotechar='"', null_padding=False)
-        frame = rel.pl()
-        rejects = cur.sql("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").pl()
-        return frame, rejects
-    except duckdb.Error as exc:
-        return str(exc).splitlines()[0]
-    finally:
-        cur.close()
+BATCH_ROWS = 500_000  # rows validated at a time: memory stays that of one batch whatever the extract's size
+_MEMORY_LIMIT = "1GB"  # DuckDB's buffers in the import process (it spills to disk beyond)
+
+_REJECT_KINDS = {"MISSING COLUMNS": "ligne tronquée : il manque des colonnes",
+                 "TOO MANY COLUMNS": "ligne avec trop de colonnes",
+                 "UNQUOTED VALUE": "guillemets mal fermés",
+                 "INVALID UNICODE": "caractères illisibles", "INVALID ENCODING": "caractères illisibles"}
 
 
-def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | None:
+class _Unreadable(Exception):
+    """DuckDB could not read the file at all (its message's first line)."""
+
+
+@dataclass
+class _CsvSource:
+    """A CSV file read by DuckDB's `read_csv` (all cells as strings), streamed in batches of `BATCH_ROWS` rows.
+    Rows rejected by DuckDB (broken lines) are known once the stream is exhausted (`rejects`)."""
+
+    path: Path
+    sep: str
+
+    def batches(self, state: dict):
+        con = duckdb.connect(config={"memory_limit": _MEMORY_LIMIT})
+        state["con"] = con
+        try:
+            rel = con.read_csv(str(self.path), sep=self.sep, header=True, all_varchar=True, store_rejects=True,
+                               ignore_errors=True, auto_detect=True, quotechar='"', null_padding=False)
+            # a stream of Arrow batches (`to_arrow_reader` from DuckDB 2.0, `fetch_record_batch` before)
+            reader = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch
+            reader = reader(BATCH_ROWS)
+            state["columns"] = list(reader.schema.names)
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                yield pl.from_arrow(batch)
+            state["rejects"] = con.sql("SELECT line, error_type, csv_line FROM reject_errors ORDER BY line").pl()
+        except duckdb.Error as exc:
+            raise _Unreadable(str(exc).splitlines()[0]) from None
+        finally:
+            con.close()
+
+
+def _reject_problems(label: str, rejects: pl.DataFrame) -> list[Problem]:
+    out = []
+    for row in rejects.unique("line", keep="first", maintain_order=True).iter_rows(named=True):
+        kind = _REJECT_KINDS.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
+        out.append(Problem(label, int(row["line"]), None, (row["csv_line"] or "")[:80], kind))
+    return out
+
+
+def _line_mapper(rejects: pl.DataFrame):
+    """Row-derived line (row index + 2) → file line: the header is line 1, then the rejected lines are skipped."""
+    reject_lines = sorted(set(rejects["line"].to_list())) if rejects.height else []
+    if not reject_lines:
+        return None
+
+    def actual(provisional: int) -> int:
+        line = provisional
+        while True:  # the (i+1)-th line from 2 that is not a rejected one
+            shifted = provisional + bisect.bisect_right(reject_lines, line)
+            if shifted == line:
+                return line
+            line = shifted
+
+    return actual
+
+
+def _csv_source(path: Path, problems: list[Problem]) -> _CsvSource | None:
     label = path.name
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
@@ -128,45 +227,10 @@ def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | Non
     if _looks_binary(head):
         problems.append(Problem(label, None, None, None, "fichier illisible : ce n'est pas un fichier texte CSV"))
         return None
-    sep = _sniff_separator(head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore"))
-    # DuckDB reads UTF-8 only. Most extracts are UTF-8: read them directly, and check the whole file's
-    # encoding (a second pass over it) only when DuckDB meets bytes that are not UTF-8.
-    read = _duckdb_read(path, sep)
-    if isinstance(read, str) or read[1]["error_type"].cast(pl.String).is_in(["INVALID ENCODING", "INVALID UNICODE"]).any():
-        encoding = _encoding(path)
-        if encoding != "utf-8":
-            sep = _sniff_separator(head.decode(encoding, errors="ignore"))
-            with tempfile.TemporaryDirectory() as tmp:
-                source = Path(tmp) / "extract.csv"
-                _transcode(path, encoding, source)
-                read = _duckdb_read(source, sep)
-    if isinstance(read, str):
-        problems.append(Problem(label, None, None, None, f"fichier illisible : {read}"))
-        return None
-    frame, rejects = read
-    reject_lines = sorted(set(rejects["line"].to_list()))
-    for row in rejects.unique("line", keep="first").iter_rows(named=True):
-        kind = {"MISSING COLUMNS": "ligne tronquée : il manque des colonnes",
-                "TOO MANY COLUMNS": "ligne avec trop de colonnes",
-                "UNQUOTED VALUE": "guillemets mal fermés",
-                "INVALID UNICODE": "caractères illisibles", "INVALID ENCODING": "caractères illisibles"}.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
-        problems.append(Problem(label, int(row["line"]), None, (row["csv_line"] or "")[:80], kind))
-    # File line of each kept row: header is line 1, then skip the rejected lines.
-    lines, line, ri = [], 1, 0
-    if reject_lines:
-        for _ in range(frame.height):
-            line += 1
-            while ri < len(reject_lines) and reject_lines[ri] == line:
-                line += 1
-                ri += 1
-            lines.append(line)
-        line_series = pl.Series("__line", lines, dtype=pl.Int64)
-    else:
-        line_series = pl.int_range(2, frame.height + 2, eager=True, dtype=pl.Int64).alias("__line")
-    return _Raw(table, label, frame, line_series)
+    return _CsvSource(path, _sniff_separator(head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore")))
 
 
-def _read_xlsx(path: Path, problems: list[Problem]) -> list[_Raw]:
+def _read_xlsx(path: Path, problems: list[Problem]) -> list[_Entry]:
     try:
         import fastexcel
 
@@ -193,12 +257,24 @@ def _read_xlsx(path: Path, problems: list[Problem]) -> list[_Raw]:
             if table.required_file:
                 problems.append(Problem(label, None, None, None, "feuille vide : elle doit contenir au moins la ligne d'en-tête"))
             continue
-        out.append(_Raw(table, label, frame, pl.int_range(2, frame.height + 2, eager=True, dtype=pl.Int64).alias("__line")))
+        out.append(_Entry(table, label, frame=frame))
     return out
 
 
-def _locate(path: Path, problems: list[Problem]) -> tuple[list[_Raw], list[Path]]:
-    """Find the extract's tables at `path`; returns the raw tables and the files read."""
+@dataclass
+class _Entry:
+    """One table of the extract as found: a CSV file streamed by DuckDB, or a frame of strings (a workbook's sheet,
+    or a raw table already read by the caller)."""
+
+    table: S.Table
+    label: str
+    csv: _CsvSource | None = None
+    frame: pl.DataFrame | None = None
+    lines: pl.Series | None = None  # a frame's file line of each row, when not consecutive from 2 (a mapped workbook)
+
+
+def _locate(path: Path, problems: list[Problem]) -> tuple[list[_Entry], list[Path]]:
+    """Find the extract's tables at `path`; returns the tables found and the files read."""
     if not path.exists():
         problems.append(Problem(str(path), None, None, None, "chemin introuvable"))
         return [], []
@@ -212,16 +288,16 @@ def _locate(path: Path, problems: list[Problem]) -> tuple[list[_Raw], list[Path]
                     problems.append(Problem(path.name, None, None, None, f"fichier « {table.name}.csv » absent du dossier"))
                 continue
             files.append(p)
-            raw = _read_csv(p, table, problems)
-            if raw is not None:
-                raws.append(raw)
+            source = _csv_source(p, problems)
+            if source is not None:
+                raws.append(_Entry(table, p.name, csv=source))
         return raws, files
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return _read_xlsx(path, problems), [path]
     if suffix in (".csv", ".txt"):
-        raw = _read_csv(path, S.PARTICIPANTS, problems)
-        return ([raw] if raw else []), [path]
+        source = _csv_source(path, problems)
+        return ([_Entry(S.PARTICIPANTS, path.name, csv=source)] if source else []), [path]
     problems.append(Problem(path.name, None, None, None, "format non reconnu : attendu un dossier de CSV, un fichier .csv ou un classeur .xlsx"))
     return [], []
 
@@ -238,36 +314,38 @@ def content_hash(files: list[Path]) -> str:
 
 # ---------------------------------------------------------------- normalising
 
-def _map_headers(raw: _Raw, problems: list[Problem], drop_identifying: bool, dropped: list[str], ignored: list[str]) -> pl.DataFrame:
-    lookup = S.header_lookup(raw.table)
+def _header_plan(table: S.Table, label: str, headers: list[str], problems: list[Problem], drop_identifying: bool,
+                 dropped: list[str], ignored: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The columns to keep and their canonical names, from the headers (once per table, whatever its size);
+    header problems (identifying, duplicated or missing columns) are reported here."""
+    lookup = S.header_lookup(table)
     rename, seen = {}, {}
     keep = []
-    for name in raw.frame.columns:
+    for name in headers:
         key = S.norm_key(name)
         canonical = lookup.get(key)
         if canonical is None and identifying_column(name):
             if drop_identifying:
-                dropped.append(f"{raw.label} › {name.strip()}")
+                dropped.append(f"{label} › {name.strip()}")
             else:
-                problems.append(Problem(raw.label, 1, name.strip(), None,
+                problems.append(Problem(label, 1, name.strip(), None,
                                         "colonne d'identification directe interdite dans un extrait anonymisé "
                                         "(supprimez-la, ou importez avec l'option de suppression des colonnes identifiantes)"))
             continue
         if canonical is None:
-            ignored.append(f"{raw.label} › {name.strip()}")
+            ignored.append(f"{label} › {name.strip()}")
             keep.append(name)  # still scanned for identifiers, then dropped
             continue
         if canonical in seen:
-            problems.append(Problem(raw.label, 1, name.strip(), None, f"colonne en double (déjà lue sous « {seen[canonical]} »)"))
+            problems.append(Problem(label, 1, name.strip(), None, f"colonne en double (déjà lue sous « {seen[canonical]} »)"))
             continue
         seen[canonical] = name.strip()
         rename[name] = canonical
         keep.append(name)
-    frame = raw.frame.select(keep).rename(rename)
-    missing = [c.name for c in raw.table.columns if c.required and c.name not in frame.columns]
-    for col in missing:
-        problems.append(Problem(raw.label, 1, col, None, "colonne obligatoire absente"))
-    return frame
+    present = {rename.get(name, name) for name in keep}
+    for col in [c.name for c in table.columns if c.required and c.name not in present]:
+        problems.append(Problem(label, 1, col, None, "colonne obligatoire absente"))
+    return keep, rename
 
 
 def _parse_dates(expr: pl.Expr) -> pl.Expr:
@@ -343,7 +421,7 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem], distinct
 
 # ---------------------------------------------------------------- validating
 
-def _pandera_schema(table: S.Table, columns: list[str]) -> pa.DataFrameSchema:
+def _pandera_schema(table: S.Table, columns: list[str], unique_ids: bool = True) -> pa.DataFrameSchema:
     cols = {}
     for c in table.columns:
         if c.name not in columns:
@@ -360,7 +438,7 @@ def _pandera_schema(table: S.Table, columns: list[str]) -> pa.DataFrameSchema:
         if c.kind == "date":
             checks.append(pa.Check.in_range(MIN_DATE, date.today() + timedelta(days=366)))
         cols[c.name] = pa.Column(S.POLARS_TYPES[c.kind], checks=checks, nullable=not c.required,
-                                 unique=(c.name == "id_participant" and table is S.PARTICIPANTS))
+                                 unique=(unique_ids and c.name == "id_participant" and table is S.PARTICIPANTS))
     return pa.DataFrameSchema(cols, strict=False)
 
 
@@ -384,9 +462,9 @@ def _check_message(check: str, column: str, table: S.Table) -> str:
     return f"contrôle « {check} » non respecté"
 
 
-def _validate_schema(raw: _Raw, typed: pl.DataFrame, problems: list[Problem]) -> None:
+def _validate_schema(raw: _Raw, typed: pl.DataFrame, problems: list[Problem], unique_ids: bool = True) -> None:
     # Rows whose value could not be read are already reported: pandera sees them as null.
-    sch = _pandera_schema(raw.table, typed.columns)
+    sch = _pandera_schema(raw.table, typed.columns, unique_ids)
     try:
         sch.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -443,80 +521,296 @@ def _consistency(raw: _Raw, typed: pl.DataFrame, problems: list[Problem]) -> Non
         _rule(typed, raw, problems, c("date_fin") < c("date_debut"), "date_fin", "date de fin antérieure à la date de début")
 
 
-def _check_references(raws: dict[str, _Raw], typed: dict[str, pl.DataFrame], problems: list[Problem],
-                      distinct: dict[str, dict[str, pl.Series]] | None = None) -> None:
-    if "participants" not in typed or "id_participant" not in typed["participants"].columns:
+# ---------------------------------------------------------------- validating in batches
+
+Progress = Callable[[float, str], None]  # (share of the work done, 0–1; what is being done, in French)
+
+
+@dataclass
+class _TableRun:
+    """What one table's validation produced; discarded as a whole when the file must be read again (encoding)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    columns: list[str] | None = None  # as read from the file (code_insee may then be derived)
+    rows: int = 0
+    known: pl.Series | None = None  # participants: their identifiers (trimmed, non-null)
+
+
+class _Context:
+    def __init__(self, stage: duckdb.DuckDBPyConnection, problems: list[Problem], drop_identifying: bool,
+                 progress: Progress | None, total_bytes: int):
+        self.stage = stage
+        self.problems = problems
+        self.drop_identifying = drop_identifying
+        self.progress = progress
+        self.total_bytes = max(total_bytes, 1)
+        self.done_bytes = 0
+        self.known: pl.Series | None = None  # the participants' identifiers, once that table is read
+        self.last_report = 0.0
+
+    def report(self, share: float, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.progress and (force or now - self.last_report >= 0.5):
+            self.last_report = now
+            self.progress(min(max(share, 0.0), 1.0), text)
+
+
+def _staging_schema(table: S.Table) -> dict[str, pl.DataType]:
+    out = dict(S.typed_schema(table))
+    if table is S.PARTICIPANTS:
+        out["epci"] = pl.String
+    out["__ord"] = pl.Int64
+    return out
+
+
+def _finalise(table: S.Table, typed: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    """A typed batch in the store's column order: absent columns null, default territory and action, the row's
+    position in the extract (`__ord`)."""
+    df = typed.drop("__line")
+    schema = _staging_schema(table)
+    missing = [pl.lit(None, schema[c]).alias(c) for c in schema if c != "__ord" and c not in df.columns]
+    if missing:
+        df = df.with_columns(missing)
+    if table is S.PARTICIPANTS:
+        df = df.with_columns(pl.col("territoire").fill_null(S.DEFAULT_TERRITORY), pl.col("action").fill_null(S.DEFAULT_ACTION))
+    df = df.with_columns(pl.int_range(first_row, first_row + df.height, dtype=pl.Int64).alias("__ord"))
+    return df.select(list(schema))
+
+
+def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Callable[[], list[str]],
+                    ctx: _Context, share_of: Callable[[int], float]) -> _TableRun:
+    """Validate one table batch by batch, staging its typed rows while no problem has been found anywhere."""
+    run = _TableRun()
+    table, label = entry.table, entry.label
+    plan: tuple[list[str], dict[str, str]] | None = None
+    header_level: set[tuple] = set()  # consistency problems about a whole column (line 1): once per table
+    ids: list[pl.DataFrame] = []
+    first_row = 0
+
+    def one(frame: pl.DataFrame) -> None:
+        nonlocal plan, first_row
+        if plan is None:
+            plan = _header_plan(table, label, frame.columns, run.problems, ctx.drop_identifying, run.dropped, run.ignored)
+        keep, rename = plan
+        if entry.lines is not None:  # lines known from the reader (title, empty and total lines removed)
+            lines = entry.lines.slice(first_row, frame.height).cast(pl.Int64).alias("__line")
+        else:
+            lines = pl.int_range(first_row + 2, first_row + 2 + frame.height, eager=True, dtype=pl.Int64).alias("__line")
+        raw = _Raw(table, label, frame, lines)
+        mapped = frame.select(keep).rename(rename)
+        distinct = _distinct(mapped)
+        run.problems.extend(scan_cells(label, mapped, lines, distinct))
+        t = _normalise(raw, mapped, run.problems, distinct)
+        _validate_schema(raw, t, run.problems, unique_ids=False)  # identifiers: unique across batches, below
+        consistency: list[Problem] = []
+        _consistency(raw, t, consistency)
+        for p in consistency:
+            if p.line == 1:
+                key = (p.column, p.message)
+                if first_row and key in header_level:
+                    continue
+                header_level.add(key)
+            run.problems.append(p)
+        if run.columns is None:
+            run.columns = t.columns
+        if table is S.PARTICIPANTS:  # official commune, INSEE code and EPCI (analytics.geo)
+            t, issues = geo.resolve_communes(t)
+            run.problems.extend(Problem(label, *issue) for issue in issues)
+            if "id_participant" in t.columns:
+                ids.append(t.select("__line", "id_participant").filter(pl.col("id_participant").is_not_null()))
+        elif ctx.known is not None and "id_participant" in t.columns:
+            _check_references(label, t, ctx.known, distinct.get("id_participant"), run.problems)
+        if not ctx.problems and not run.problems:
+            staged = _finalise(table, t, first_row)
+            ctx.stage.register("staged_batch", staged.to_arrow())
+            try:
+                run_sql(ctx.stage, f"INSERT INTO {table.name} SELECT * FROM staged_batch")
+            finally:
+                ctx.stage.unregister("staged_batch")
+        first_row += frame.height
+        run.rows = first_row
+        ctx.report(share_of(first_row), f"Contrôle de {label} : {fmt.number(first_row)} lignes lues")
+
+    for frame in batches:
+        one(frame)
+    if plan is None:  # no row at all: the header is still checked
+        one(pl.DataFrame(schema={name: pl.String for name in headers()}))
+        run.rows = 0
+    if table is S.PARTICIPANTS and ids:
+        every = pl.concat(ids)
+        for line, value in every.filter(pl.col("id_participant").is_duplicated()).iter_rows():
+            run.problems.append(Problem(label, line, "id_participant", value, _check_message("field_uniqueness", "id_participant", table)))
+        run.known = every["id_participant"].unique()
+    elif table is S.PARTICIPANTS and run.columns is not None and "id_participant" in run.columns:
+        run.known = pl.Series("id_participant", [], dtype=pl.String)
+    return run
+
+
+def _check_references(label: str, typed: pl.DataFrame, known: pl.Series, raw_ids: pl.Series | None,
+                      problems: list[Problem]) -> None:
+    """Appointments or immersions whose person is not in participants (`known`: their identifiers)."""
+    # the identifiers used, from the distinct raw values when known (trimmed as the cells were)
+    used = raw_ids.str.strip_chars().replace("", None).drop_nulls().unique() if raw_ids is not None else typed["id_participant"].drop_nulls().unique()
+    unknown = used.filter(~used.is_in(known.implode()))
+    if unknown.len() == 0:
         return
-    known = typed["participants"]["id_participant"].drop_nulls().unique()
-    for name in ("rendez_vous", "immersions"):
-        df = typed.get(name)
-        if df is None or "id_participant" not in df.columns:
-            continue
-        # the identifiers used, from the distinct raw values when known (trimmed as the cells were)
-        raw_ids = (distinct or {}).get(name, {}).get("id_participant")
-        used = raw_ids.str.strip_chars().replace("", None).drop_nulls().unique() if raw_ids is not None else df["id_participant"].drop_nulls().unique()
-        unknown = used.filter(~used.is_in(known.implode()))
-        if unknown.len() == 0:
-            continue
-        bad = df.filter(pl.col("id_participant").is_in(unknown.implode()))
-        for line, value in bad.select("__line", "id_participant").iter_rows():
-            problems.append(Problem(raws[name].label, line, "id_participant", value, "personne inconnue : cet identifiant n'est pas dans participants"))
+    bad = typed.filter(pl.col("id_participant").is_in(unknown.implode()))
+    for line, value in bad.select("__line", "id_participant").iter_rows():
+        problems.append(Problem(label, line, "id_participant", value, "personne inconnue : cet identifiant n'est pas dans participants"))
 
 
-# ---------------------------------------------------------------- entry point
+def _discard(ctx: _Context, table: S.Table) -> None:
+    run_sql(ctx.stage, f"DELETE FROM {table.name}")
 
-def load_extract(path: str | Path, drop_identifying_columns: bool = False, reader=None) -> Extract:
+
+def _csv_table(entry: _Entry, ctx: _Context) -> _TableRun | None:
+    """A CSV table: streamed by DuckDB; read again from a UTF-8 copy when DuckDB meets bytes that are not UTF-8
+    (the whole file's encoding is only checked then). None when the file cannot be read at all."""
+    source = entry.csv
+    size = source.path.stat().st_size
+    start = ctx.done_bytes
+    with open(source.path, "rb") as fh:
+        head = fh.read(1 << 16)
+    per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
+
+    def share_of(rows: int) -> float:
+        return (start + min(rows * per_row, size)) / ctx.total_bytes
+
+    def attempt(src: _CsvSource) -> tuple[_TableRun | None, pl.DataFrame | None, str | None]:
+        state: dict = {}
+        try:
+            run = _validate_table(entry, src.batches(state), lambda: state.get("columns", []), ctx, share_of)
+        except _Unreadable as exc:
+            _discard(ctx, entry.table)
+            return None, None, str(exc)
+        return run, state.get("rejects"), None
+
+    run, rejects, error = attempt(source)
+    bad_bytes = rejects is not None and rejects["error_type"].cast(pl.String).is_in(["INVALID ENCODING", "INVALID UNICODE"]).any()
+    if error is not None or bad_bytes:
+        encoding = _encoding(source.path)
+        if encoding != "utf-8":
+            _discard(ctx, entry.table)
+            ctx.report(share_of(0), f"Conversion de {entry.label} ({encoding}) en UTF-8…", force=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / "extract.csv"
+                _transcode(source.path, encoding, copy)
+                run, rejects, error = attempt(_CsvSource(copy, _sniff_separator(head.decode(encoding, errors="ignore"))))
+    ctx.done_bytes = start + size
+    if error is not None:
+        ctx.problems.append(Problem(entry.label, None, None, None, f"fichier illisible : {error}"))
+        return None
+    mapper = _line_mapper(rejects)
+    if mapper is not None:  # rows were numbered as if no line had been rejected
+        for p in run.problems:
+            if p.line is not None and p.line >= 2:
+                p.line = mapper(p.line)
+    run.problems[:0] = _reject_problems(entry.label, rejects)
+    return run
+
+
+def _validate_entries(entries: list[_Entry], source: str, problems: list[Problem], drop_identifying: bool,
+                      progress: Progress | None, hashing) -> Extract:
+    folder = Path(tempfile.mkdtemp(prefix="coaching-import-"))
+    staging = folder / "staging.duckdb"
+    try:
+        stage = duckdb.connect(str(staging), config={"memory_limit": _MEMORY_LIMIT})
+        try:
+            for table in S.TABLES.values():
+                stage.register("empty_table", pl.DataFrame(schema=_staging_schema(table)).to_arrow())
+                run_sql(stage, f"CREATE TABLE {table.name} AS SELECT * FROM empty_table")
+                stage.unregister("empty_table")
+            total = sum(e.csv.path.stat().st_size for e in entries if e.csv is not None)
+            ctx = _Context(stage, problems, drop_identifying, progress, total)
+            dropped: list[str] = []
+            ignored: list[str] = []
+            runs: dict[str, _TableRun] = {}
+            for entry in entries:
+                if entry.csv is not None:
+                    run = _csv_table(entry, ctx)
+                else:
+                    frame = entry.frame
+                    run = _validate_table(entry, iter([frame]), lambda f=frame: f.columns, ctx, lambda _rows: ctx.done_bytes / ctx.total_bytes)
+                if run is None:
+                    continue
+                problems.extend(run.problems)
+                dropped += run.dropped
+                ignored += run.ignored
+                runs[entry.table.name] = run
+                if entry.table is S.PARTICIPANTS:
+                    ctx.known = run.known
+            if "participants" in runs and runs["participants"].rows == 0 and not problems:
+                label = next(e.label for e in entries if e.table is S.PARTICIPANTS)
+                problems.append(Problem(label, None, None, None, "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))
+            if not problems:
+                run_sql(stage, "CHECKPOINT")
+        finally:
+            stage.close()
+        digest = hashing.result() if hashing else None
+        if problems:
+            problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
+            raise ExtractError(problems, digest, source)
+        present = {name: [c for c in S.TABLES[name].names if c in (run.columns or [])] for name, run in runs.items()}
+        counts = {name: run.rows for name, run in runs.items()}
+        return Extract(StagedTables(staging, counts), present, source, digest or "", dropped, ignored, staging, counts)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+# ---------------------------------------------------------------- entry points
+
+def load_extract(path: str | Path, drop_identifying_columns: bool = False, progress: Progress | None = None,
+                 reader=None) -> Extract:
     """Read, normalise and validate an extract; raise `ExtractError` with every problem found.
 
+    Bounded memory whatever the extract's size: each CSV file is streamed by DuckDB and validated `BATCH_ROWS` rows
+    at a time; the typed rows go to a DuckDB staging file (`Extract.staging`), from which the store imports them.
+    Only the participants' identifiers are held whole (uniqueness, and the persons of appointments and immersions).
+    `progress(share, text)` is called as the rows are read (at most twice a second).
+
     `reader(path, problems) -> (raw tables, files to hash)` replaces the contract-shaped reading: the mapping layer
-    (`analytics.mapping.load_mapped`) hands over the user's tables already in the contract's shape."""
+    (`analytics.mapping.load_mapped`) hands over the user's tables already in the contract's shape (`_Raw`)."""
     path = Path(path)
     problems: list[Problem] = []
-    raws_list, files = (reader or _locate)(path, problems)
+    if reader is None:
+        entries, files = _locate(path, problems)
+    else:
+        raws, files = reader(path, problems)
+        entries = [_Entry(r.table, r.label, frame=r.frame.select(pl.all().cast(pl.String)), lines=r.lines) for r in raws]
     # the hash reads every file once more: in a thread, while the tables are checked (hashlib releases the GIL)
     hashing = None
     if files and all(f.is_file() for f in files):
         pool = ThreadPoolExecutor(1)
         hashing = pool.submit(content_hash, files)
         pool.shutdown(wait=False)  # the submitted hash still runs to its end
-    raws = {r.table.name: r for r in raws_list}
-    dropped: list[str] = []
-    ignored: list[str] = []
-    typed: dict[str, pl.DataFrame] = {}
-    columns: dict[str, list[str]] = {}  # as read from the file (code_insee may then be derived)
-    distinct: dict[str, dict[str, pl.Series]] = {}
-    for name, raw in raws.items():
-        mapped = _map_headers(raw, problems, drop_identifying_columns, dropped, ignored)
-        distinct[name] = _distinct(mapped)
-        problems.extend(scan_cells(raw.label, mapped, raw.lines, distinct[name]))
-        t = _normalise(raw, mapped, problems, distinct[name])
-        _validate_schema(raw, t, problems)
-        _consistency(raw, t, problems)
-        columns[name] = t.columns
-        if raw.table is S.PARTICIPANTS:  # official commune, INSEE code and EPCI (analytics.geo)
-            t, issues = geo.resolve_communes(t)
-            problems.extend(Problem(raw.label, *issue) for issue in issues)
-        typed[name] = t
-    _check_references(raws, typed, problems, distinct)
-    if "participants" in typed and typed["participants"].height == 0 and not problems:
-        problems.append(Problem(raws["participants"].label, None, None, None,
-                                "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))
-    digest = hashing.result() if hashing else None
-    if problems:
-        problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
-        raise ExtractError(problems, digest, path.name)
-    tables, present = {}, {}
-    for name, df in typed.items():
-        table = S.TABLES[name]
-        present[name] = [c for c in table.names if c in columns[name]]
-        df = df.drop("__line")
-        for c in table.columns:
-            if c.name not in df.columns:
-                df = df.with_columns(pl.lit(None, S.POLARS_TYPES[c.kind]).alias(c.name))
-        if table is S.PARTICIPANTS:
-            df = df.with_columns(pl.col("territoire").fill_null(S.DEFAULT_TERRITORY), pl.col("action").fill_null(S.DEFAULT_ACTION))
-        tables[name] = df.select(table.names + (["epci"] if table is S.PARTICIPANTS else []))
-    return Extract(tables, present, path.name, digest or "", dropped, ignored)
+    return _validate_entries(entries, path.name, problems, drop_identifying_columns, progress, hashing)
+
+
+def validate_tables(frames: dict[str, pl.DataFrame], source: str, content_hash: str = "",
+                    drop_identifying_columns: bool = False, labels: dict[str, str] | None = None,
+                    progress: Progress | None = None) -> Extract:
+    """Validate raw tables already read by the caller (all cells as strings, the headers as found, one frame per
+    table name of the contract, the first data row being line 2), exactly as `load_extract` validates files."""
+    entries = [_Entry(table, (labels or {}).get(name, f"{name}.csv"), frame=frames[name].select(pl.all().cast(pl.String)))
+               for name, table in S.TABLES.items() if name in frames]
+    problems: list[Problem] = []
+    for name, table in S.TABLES.items():
+        if name not in frames and table.required_file:
+            problems.append(Problem(source, None, None, None, f"fichier « {name}.csv » absent du dossier"))
+
+    class _Done:
+        @staticmethod
+        def result():
+            return content_hash
+
+    return _validate_entries(entries, source, problems, drop_identifying_columns, progress, _Done)
 
 
 def problems_frame(problems: list[Problem]) -> pl.DataFrame:
@@ -525,4 +819,4 @@ def problems_frame(problems: list[Problem]) -> pl.DataFrame:
                         schema={"fichier": pl.String, "ligne": pl.Int64, "colonne": pl.String, "valeur": pl.String, "problème": pl.String})
 
 
-__all__ = ["Extract", "ExtractError", "Problem", "load_extract", "problems_frame", "content_hash"]
+__all__ = ["Extract", "ExtractError", "Problem", "StagedTables", "load_extract", "validate_tables", "problems_frame", "content_hash"]

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from analytics import fmt
 from analytics.extract import ExtractError, load_extract
 from analytics.mapping import Profile, load_mapped, refuse_if_not_contract_shape
 from analytics.store import ImportResult, import_extract, record_refused
@@ -24,21 +25,27 @@ def run_import(path: str | os.PathLike, db: str | os.PathLike | None = None, dro
     step = progress or (lambda _share, _text: None)
     step(0.05, "Lecture et contrôle de l'extrait…")
     notes: list[str] = []
+    checks = lambda share, text: step(0.05 + 0.55 * share, text)  # the checks take the first 60 % of the bar
     try:
         if mapping is None:
             try:
-                extract = load_extract(path, drop_identifying_columns=drop_identifying_columns)
+                extract = load_extract(path, drop_identifying_columns=drop_identifying_columns, progress=checks)
             except ExtractError as exc:  # not the contract's shape at all: say how to map it, rather than every missing column
                 refuse_if_not_contract_shape(path, exc.content_hash)
                 raise
         else:
-            extract, info = load_mapped(path, mapping, drop_identifying_columns=drop_identifying_columns)
+            extract, info = load_mapped(path, mapping, drop_identifying_columns=drop_identifying_columns, progress=checks)
             notes = info.notes()
     except ExtractError as exc:
         record_refused(db, Path(path).name, exc.content_hash, len(exc.problems))
         raise
-    step(0.6, "Enregistrement dans la base (tout ou rien)…")
-    result = import_extract(extract, db)
+    try:
+        c = extract.counts
+        step(0.6, f"Enregistrement dans la base (tout ou rien) : {fmt.number(c.get('participants', 0))} personnes, "
+                  f"{fmt.number(c.get('rendez_vous', 0))} rendez-vous, {fmt.number(c.get('immersions', 0))} immersions…")
+        result = import_extract(extract, db)
+    finally:
+        extract.close()  # the staging file
     result.notes = notes + result.notes
     step(1.0, "Import terminé.")
     return result

@@ -430,7 +430,7 @@ class MappedRead:
         return notes
 
 
-def load_mapped(path: str | Path, profile: Profile, drop_identifying_columns: bool = False):
+def load_mapped(path: str | Path, profile: Profile, drop_identifying_columns: bool = False, progress=None):
     """`load_extract` of a file read through `profile`: returns (Extract, MappedRead); raises ExtractError whose
     problems name the user's sheet, line and header."""
     from analytics.extract import _Raw, content_hash, load_extract
@@ -452,7 +452,7 @@ def load_mapped(path: str | Path, profile: Profile, drop_identifying_columns: bo
     files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv") if path.is_dir() else ([path] if path.is_file() else [])
     digest = hashlib.sha256(((content_hash(files) if files else "") + profile.fingerprint()).encode()).hexdigest()
     try:
-        extract = load_extract(path, drop_identifying_columns, reader=reader)
+        extract = load_extract(path, drop_identifying_columns, progress=progress, reader=reader)
     except ExtractError as exc:
         raise ExtractError(translate(exc.problems, origins), digest, path.name) from None
     extract.content_hash = digest

@@ -243,32 +243,44 @@ def _upgrade_layout(con: duckdb.DuckDBPyConnection) -> None:
         run(con, "ALTER TABLE rendez_vous_narrow RENAME TO rendez_vous")
 
 
-def _with_person_keys(con: duckdb.DuckDBPyConnection, people: pl.DataFrame) -> pl.DataFrame:
-    """`people` with their `person_key`: a person already stored keeps its key, a new one takes the next free
-    number."""
+# DuckDB's buffers while an import applies a snapshot (it spills to a temporary folder beside the file beyond)
+IMPORT_MEMORY_LIMIT = "1GB"
+
+
+def _stage_people(con: duckdb.DuckDBPyConnection) -> None:
+    """`staging.people`: the snapshot's persons with their `person_key` (a person already stored keeps its key, a
+    new one takes the next free number, in the extract's order). Written to the staging file, before the store's
+    transaction (DuckDB writes one database per transaction)."""
     base = run(con, "SELECT coalesce(max(person_key), 0) FROM participants")[0][0]
     if base == 0:  # an empty store: no key to keep
-        return people.with_row_index("person_key", offset=1).with_columns(pl.col("person_key").cast(pl.Int64))
-    stored = query(con, f"SELECT {', '.join(KEY)}, person_key AS stored_key FROM participants")
-    people = people.join(stored, on=KEY, how="left", maintain_order="left")
-    new = people["stored_key"].is_null()
-    fresh = pl.Series(range(base + 1, base + 1 + int(new.sum())), dtype=pl.Int64)
-    keys = people["stored_key"].cast(pl.Int64).scatter(new.arg_true(), fresh) if fresh.len() else people["stored_key"].cast(pl.Int64)
-    return people.with_columns(keys.alias("person_key")).drop("stored_key")
+        run(con, "CREATE OR REPLACE TABLE staging.people AS SELECT *, __ord + 1 AS person_key FROM staging.participants")
+        return
+    join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
+    run(con, f"""CREATE OR REPLACE TABLE staging.people AS
+                 SELECT n.*, coalesce(o.person_key, {int(base)} + row_number() OVER (PARTITION BY o.person_key IS NULL ORDER BY n.__ord))::BIGINT AS person_key
+                 FROM staging.participants n LEFT JOIN (SELECT {', '.join(KEY)}, person_key FROM participants) o ON {join}""")
 
 
 def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
+    """Apply a validated extract, read from its staging file (`Extract.staging`), in one transaction."""
     ensure_schema(con)
     geo.backfill_store(con)  # rows of a store written before communes were resolved at import
     _upgrade_layout(con)
-    people = extract.tables["participants"]
-    if "epci" not in people.columns:
-        people = people.with_columns(pl.lit(None, pl.String).alias("epci"))
+    run(con, f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+    literal = str(Path(extract.staging).resolve()).replace("'", "''")
+    run(con, f"ATTACH '{literal}' AS staging")
+    try:
+        return _apply_staged(con, extract)
+    finally:
+        run(con, "DETACH staging")
+
+
+def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
+    _stage_people(con)
+    counts = extract.counts
     run(con, "BEGIN TRANSACTION")
     try:
         import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
-        people = _with_person_keys(con, people)
-        con.register("new_people", people.to_arrow())
         cols = ", ".join(S.PARTICIPANTS.names + ["epci"])
         join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
         stats = con.execute(f"""
@@ -277,17 +289,19 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
               count(*) FILTER (WHERE o.id_participant IS NOT NULL AND row({', '.join('o.' + c for c in S.PARTICIPANTS.names)})
                                    IS DISTINCT FROM row({', '.join('n.' + c for c in S.PARTICIPANTS.names)}))::BIGINT AS n_updated,
               count(*) FILTER (WHERE n.date_entree IS NOT NULL AND (o.id_participant IS NULL OR o.date_entree IS NULL))::BIGINT AS new_entries,
-              count(*) FILTER (WHERE n.date_sortie IS NOT NULL AND (o.id_participant IS NULL OR o.date_sortie IS NULL))::BIGINT AS new_exits
-            FROM new_people n LEFT JOIN participants o ON {join}""").fetchall()[0]
-        n_new, n_updated, new_entries, new_exits = stats
-        run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM new_people n WHERE {join})")
-        run(con, f"INSERT INTO participants ({cols}, person_key, import_id) SELECT {cols}, person_key, {import_id} FROM new_people")
+              count(*) FILTER (WHERE n.date_sortie IS NOT NULL AND (o.id_participant IS NULL OR o.date_sortie IS NULL))::BIGINT AS new_exits,
+              count(*)::BIGINT AS n_people
+            FROM staging.people n LEFT JOIN participants o ON {join}""").fetchall()[0]
+        n_new, n_updated, new_entries, new_exits, n_people = stats
+        if n_people - n_new:  # persons already stored: replaced (none in a first import)
+            run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM staging.people n WHERE {join})")
+        run(con, f"INSERT INTO participants ({cols}, person_key, import_id) SELECT {cols}, person_key, {import_id} FROM staging.people")
         for name in ("rendez_vous", "immersions"):
             if name not in extract.tables:
                 continue
-            con.register(f"new_{name}", extract.tables[name].to_arrow())
             # the persons of the snapshot keep their keys: their rows are found by key
-            run(con, f"DELETE FROM {name} WHERE person_key IN (SELECT person_key FROM new_people)")
+            if n_people - n_new:
+                run(con, f"DELETE FROM {name} WHERE person_key IN (SELECT person_key FROM staging.people)")
             # each row takes its person's key (ids are unique in an extract, and all known: checked)
             if name == "rendez_vous":
                 # in the extract's order: sorting millions of rows would cost a sixth of the import, and the
@@ -295,22 +309,21 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
                 names = [c.name for c in S.RENDEZ_VOUS.columns if c.name != "id_participant"]
                 run(con, f"""INSERT INTO rendez_vous (person_key, {', '.join(names)})
                              SELECT n.person_key, {', '.join('t.' + c for c in names)}
-                             FROM new_rendez_vous t JOIN new_people n USING (id_participant)""")
+                             FROM staging.rendez_vous t JOIN staging.people n USING (id_participant)""")
             else:  # in date order, so that range scans skip row groups
                 names = S.IMMERSIONS.names
                 run(con, f"""INSERT INTO immersions (action, territoire, {', '.join(names)}, person_key)
                              SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
-                             FROM new_immersions t JOIN new_people n USING (id_participant) ORDER BY t.date_debut""")
+                             FROM staging.immersions t JOIN staging.people n USING (id_participant) ORDER BY t.date_debut""")
         build_read_tables(con)
         __import__("analytics.typology").typology.refit(con)  # the typology of the publics (analytics/typology)
-        counts = extract.counts
         run(
             con, "INSERT INTO imports (import_id, imported_at, file_name, content_hash, status, n_participants, n_rendez_vous, "
                  "n_immersions, n_new, n_updated, n_unchanged, new_entries, new_exits, columns, dropped_columns, profile) "
                  "VALUES (?, ?, ?, ?, 'importé', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [import_id, datetime.now().replace(microsecond=0), extract.source, extract.content_hash,
              counts.get("participants", 0), counts.get("rendez_vous", 0), counts.get("immersions", 0),
-             n_new, n_updated, people.height - n_new - n_updated, new_entries, new_exits,
+             n_new, n_updated, n_people - n_new - n_updated, new_entries, new_exits,
              json.dumps(extract.columns_present, ensure_ascii=False), json.dumps(extract.dropped_columns, ensure_ascii=False),
              getattr(extract, "profile", None)],
         )
@@ -319,7 +332,7 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
         run(con, "ROLLBACK")
         raise
     return ImportResult("importé", extract.source, extract.content_hash, counts, n_new, n_updated,
-                        people.height - n_new - n_updated, new_entries, new_exits,
+                        n_people - n_new - n_updated, new_entries, new_exits,
                         extract.dropped_columns, extract.ignored_columns)
 
 
