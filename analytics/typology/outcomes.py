@@ -200,3 +200,10 @@ def contract(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, p
                               JOIN participants p ON p.person_key = q.pid ORDER BY p.id_participant""", [pids])
         out["persons"] = dict(zip(found["id_participant"].to_list(), found["type"].to_list()))
     return out
+
+
+def suppress_years(frame: pl.DataFrame, k: int) -> pl.DataFrame:
+    """`by_year`'s frame for diffusion: `suppress` applied to each year."""
+    parts = [suppress(frame.filter(c("year") == y).drop("year"), k).with_columns(pl.lit(y).alias("year"))
+             for y in frame["year"].unique().sort().to_list()]
+    return pl.concat(parts) if parts else frame
