@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon="🏠", url_path="vue-ensemble", default=True),
     st.Page("pages/convention.py", title="Convention", icon="📆", url_path="convention"),
     st.Page("pages/profils.py", title="Profils", icon="👥", url_path="profils"),
+    st.Page("pages/typologie.py", title="Typologie", icon="🧩", url_path="typologie"),
     st.Page("pages/freins.py", title="Freins", icon="🚧", url_path="freins"),
     st.Page("pages/parcours.py", title="Parcours et sorties", icon="🧭", url_path="parcours"),
     st.Page("pages/file_active.py", title="File active", icon="📈", url_path="file-active"),

@@ -56,6 +56,8 @@ def add_period_and_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--territory", action="append", default=[], help="territoire (répétable)")
     p.add_argument("--action", action="append", default=[], help="action (répétable)")
     p.add_argument("--epci", action="append", default=[], help="EPCI, nom officiel (répétable)")
+    p.add_argument("--type", dest="typology", action="append", default=[], type=_positive,
+                   help="type de la typologie des publics, son numéro (répétable ; voir « coaching typology »)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
                         ("--action", "action"), ("--epci", "EPCI, nom officiel")):
         prj.add_argument(name, action="append", default=[], help=f"{help_} (répétable)")
     prj.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+
+    typ = sub.add_parser("typology", help="typologie des publics : types des participants de la période et leurs sorties")
+    add_period_and_filters(typ)
+    typ.add_argument("--persons", action="store_true", help="ajouter le type de chaque participant (clé : id_participant)")
+    typ.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
+    typ.add_argument("--suppress", type=_positive, metavar="K",
+                     help="secret statistique : types de moins de K personnes regroupés, effectifs et taux masqués")
 
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
@@ -144,7 +153,8 @@ def period_from_args(args):
 def filters_from_args(args):
     from analytics.indicators import Filters
 
-    return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action), tuple(args.epci))
+    return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action), tuple(args.epci),
+                   tuple(args.typology))
 
 
 def open_store(db):
@@ -185,13 +195,13 @@ def cmd_import(args) -> int:
 
 
 def cmd_indicators(args) -> int:
-    from analytics.indicators import compute_indicators
-
-    from analytics.indicators import PeriodAfterData
+    from analytics.indicators import PeriodAfterData, compute_indicators
 
     period, filters = period_from_args(args), filters_from_args(args)
     con = open_store(args.db)
     try:
+        check_typology_filter(con, filters)
+
         def suppress(figures: dict, sub) -> dict:
             from analytics.diffusion import denominators, suppress_figures
             from analytics.indicators import dataset
@@ -230,6 +240,38 @@ def cmd_projection(args) -> int:
     return 0
 
 
+def check_typology_filter(con, filters) -> None:
+    """A --type filter needs the typology stored by the last import, and known type numbers."""
+    if not filters.typology:
+        return
+    from analytics import typology
+
+    found = typology.load(con)
+    if not found.available:
+        raise CliError(f"filtre --type impossible : {found.message}")
+    unknown = sorted(set(filters.typology) - set(found.types["type"].to_list()))
+    if unknown:
+        raise CliError(f"type inconnu : {', '.join(map(str, unknown))} (types de la base : "
+                       f"{', '.join(map(str, found.types['type'].to_list()))})", 2)
+
+
+def cmd_typology(args) -> int:
+    from analytics.typology.outcomes import contract
+
+    period, filters = period_from_args(args), filters_from_args(args)
+    con = open_store(args.db)
+    try:
+        check_typology_filter(con, filters)
+        try:
+            out = contract(con, period, filters, persons=args.persons, suppress_k=args.suppress)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        con.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _report_target(value: str) -> Path:
     """The --out of `report`, checked before any computation: known suffix, writable folder."""
     from analytics.reports import SUFFIXES
@@ -255,6 +297,7 @@ def cmd_report(args) -> int:
     period, filters = period_from_args(args), filters_from_args(args)
     out = _report_target(args.out)
     con = open_store(args.db)
+    check_typology_filter(con, filters)
     # written beside the target, then renamed: a failed report never leaves half a file
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
     try:
@@ -365,14 +408,16 @@ def cmd_template(args) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "projection": cmd_projection, "report": cmd_report, "sample": cmd_sample, "user": cmd_user}
+COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "projection": cmd_projection,
+            "report": cmd_report, "sample": cmd_sample, "typology": cmd_typology, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, projection, report, sample, template, user (voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, projection, report, sample, template, typology, user "
+                           "(voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

@@ -111,6 +111,31 @@ DEFINITIONS: dict[str, Definition] = {
                                    "l'année en cours s'arrête à la date des données (« au JJ/MM ») et n'est pas comparable "
                                    "telle quelle à une année complète. Évolution : écart entre les deux dernières années "
                                    "complètes ; la ligne pointillée relie les années complètes."),
+    # Typologie page (analytics/typology)
+    "typology": Definition("Typologie des publics", "Types de personnes construits à chaque import sur toutes les personnes "
+                           "entrées dans l'action, d'après leur profil à l'entrée (sexe, âge, niveau de formation, statut, "
+                           "situation familiale, frein principal, nombre de freins) : analyse des correspondances multiples (ACM) "
+                           "puis classification ascendante hiérarchique (CAH, méthode de Ward), entre 3 et 6 types selon le "
+                           "gain relatif d'inertie. Une personne garde son type quels que soient la période et les filtres."),
+    "typology_map": Definition("Carte factorielle", "Premier plan de l'ACM : deux personnes proches ont des profils proches ; "
+                               "une modalité est placée au centre des personnes qui l'ont. Les points colorés sont des "
+                               "personnes (un échantillon) selon leur type, les pastilles numérotées les centres des types."),
+    "typology_types": Definition("Types de public", "Pour chaque type : son nom, formé de ses modalités les plus "
+                                 "sur-représentées, le nombre de participants de la période, et ses modalités caractéristiques "
+                                 "(valeur-test ≥ 1,96 : la modalité est plus fréquente dans le type qu'au hasard, au seuil de 5 %)."),
+    "typology_test_value": Definition("Valeur-test", "Écart entre le nombre de personnes du type ayant la modalité et le nombre "
+                                      "attendu si le type était tiré au hasard, rapporté à son écart-type (loi hypergéométrique) ; "
+                                      "au-delà de 1,96 la modalité caractérise le type."),
+    "typology_outcomes": Definition("Sorties par type", "Taux de sorties positives (emploi ou formation) des sorties de la période "
+                                    "de chaque type, avec son intervalle de confiance à 95 % (méthode de Wilson) : plus le type "
+                                    "compte de sorties, plus l'intervalle est étroit. Un test du khi-deux dit si les écarts entre "
+                                    "types dépassent le hasard."),
+    "typology_median_days": Definition("Durée médiane de parcours", "Médiane, sur les sorties de la période du type, du nombre de "
+                                       "jours entre la date d'entrée et la date de sortie."),
+    "typology_attendance": Definition("Taux de présence", "Rendez-vous honorés (« Présent ») / rendez-vous planifiés pendant la "
+                                      "période, pour les personnes du type."),
+    "typology_by_year": Definition("Par année de la convention", "Les mêmes chiffres pour chaque année civile couverte par la "
+                                   "base : participants de l'année et taux de sorties positives de ses sorties."),
     # Territoire page (per commune / EPCI)
     "territory_map": Definition('Carte des communes', "Communes de résidence des personnes de la période, sur les intercommunalités (EPCI) concernées ; les points marquent les lieux de rendez-vous de l'action."),
     "territory_participants": Definition('Participants', 'Participants (suivis) de la période domiciliés dans la commune.'),

@@ -170,3 +170,118 @@ def test_store_without_enough_persons_says_why(kit, tmp_path):
     db = kit.store(tmp_path, [kit.person(f"P{i}", entree="2023-02-01") for i in range(5)])
     t = typology.load(connect_readonly(db))
     assert not t.available and "moins de 30 personnes" in t.message
+
+
+# ---------------------------------------------------------------- outcomes, command line, filter
+
+
+def outcome_rows(kit):
+    """The planted persons, with exits in 2023 (positive for profile 0 mostly) and appointments."""
+    rows, truth = planted_rows(kit)
+    out, rdv = [], []
+    for i, r in enumerate(rows):
+        if r["id_participant"].startswith("T") and i % 2 == 0:
+            prof = truth[r["id_participant"]]
+            r = dict(r, date_prescription="2022-01-02", date_entree="2022-06-01", date_sortie="2023-0%d-15" % (1 + i % 9),
+                     motif_sortie="Emploi" if (prof == 0 or i % 4 == 0) else "Abandon",
+                     detail_sortie="CDI" if (prof == 0 or i % 4 == 0) else None)
+            rdv.append({"id_participant": r["id_participant"], "date": "2023-01-05", "modalite": "Physique",
+                        "presence": "Présent" if prof == 0 else "Absent non excusé"})
+        out.append(r)
+    return out, rdv, truth
+
+
+@pytest.fixture(scope="module")
+def outcome_db(tmp_path_factory):
+    import coaching_test_helpers as kit
+
+    rows, rdv, truth = outcome_rows(kit)
+    return kit.store(tmp_path_factory.mktemp("typ"), rows, rendez_vous=rdv), truth
+
+
+def _cli(*args) -> tuple[int, dict | str]:
+    import contextlib
+    import io
+    import json
+
+    from analytics.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, (json.loads(out.getvalue()) if code == 0 else err.getvalue())
+
+
+def test_cli_contract_sizes_add_up_and_types_do_not_depend_on_the_period(outcome_db):
+    db, truth = outcome_db
+    seen = {}
+    for year in (2022, 2023, 2024):
+        code, out = _cli("typology", "--db", str(db), "--year", str(year), "--persons", "--json")
+        assert code == 0
+        _, ind = _cli("indicators", "--db", str(db), "--year", str(year), "--json")
+        assert sum(t["n"] for t in out["types"]) == ind["participants"] == len(out["persons"])
+        for pid, t in out["persons"].items():
+            assert seen.setdefault(pid, t) == t  # a person keeps their type whatever the period
+        for t in out["types"]:
+            assert set(t) == {"type", "label", "modalities", "n", "positive_exit_rate", "interval"}
+            if t["interval"]:
+                assert t["interval"][0] <= t["positive_exit_rate"] <= t["interval"][1]
+    # a filter selects persons but does not change anybody's type
+    code, one = _cli("typology", "--db", str(db), "--year", "2023", "--commune", "Poix-de-Picardie", "--persons", "--json")
+    assert all(seen[p] == t for p, t in one["persons"].items())
+
+
+def test_type_filter_reaches_every_figure(outcome_db):
+    db, truth = outcome_db
+    _, typ = _cli("typology", "--db", str(db), "--year", "2023", "--persons", "--json")
+    for t in typ["types"]:
+        code, ind = _cli("indicators", "--db", str(db), "--year", "2023", "--type", str(t["type"]), "--json")
+        assert code == 0 and ind["participants"] == t["n"] and ind["filters"]["type"] == [t["type"]]
+        members = [p for p, tt in typ["persons"].items() if tt == t["type"]]
+        # appointments follow their person: one appointment per planted person who left, in January 2023
+        assert ind["appointments"]["planned"] == sum(1 for p in members if int(p[1:]) % 2 == 0)
+        if ind["exits"]:
+            assert ind["positive_exit_rate"] == t["positive_exit_rate"]
+    code, err = _cli("indicators", "--db", str(db), "--year", "2023", "--type", "9", "--json")
+    assert code == 2 and "type inconnu" in err
+
+
+def test_wilson_interval_and_chance_sentence():
+    from analytics.typology.outcomes import chance, wilson
+
+    # Wilson 95 % for 8/20, by hand: (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+    z, n, p = 1.959963984540054, 20, 0.4
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = wilson(8, 20)
+    assert low == pytest.approx((centre - half) / (1 + z * z / n), abs=1e-4)
+    assert high == pytest.approx((centre + half) / (1 + z * z / n), abs=1e-4)
+    assert wilson(0, 0) is None
+    same = pl.DataFrame({"exits": [50, 50], "positive_exits": [20, 22]})
+    assert chance(same)["within_chance"] and "hasard" in chance(same)["sentence"]
+    apart = pl.DataFrame({"exits": [50, 50], "positive_exits": [5, 40]})
+    assert not chance(apart)["within_chance"] and chance(apart)["p_value"] < 0.001
+
+
+def test_outcomes_by_type_match_a_hand_count(outcome_db):
+    from analytics import typology
+    from analytics.indicators import Filters, Period, dataset
+    from analytics.store import connect_readonly
+    from analytics.typology.outcomes import attendance, outcomes
+
+    db, truth = outcome_db
+    con = connect_readonly(db)
+    t = typology.load(con)
+    assign = typology.assignments(con)
+    frame = outcomes(dataset(con, Period.year(2023), Filters()), assign, t.types)
+    persons = con.execute("""SELECT p.id_participant, t.type, p.motif_sortie, p.date_sortie - p.date_entree
+                             FROM participants p JOIN typology_persons t USING (person_key)
+                             WHERE year(p.date_sortie) = 2023""").fetchall()
+    for r in frame.iter_rows(named=True):
+        mine = [x for x in persons if x[1] == r["type"]]
+        assert r["exits"] == len(mine)
+        assert r["positive_exits"] == sum(1 for x in mine if x[2] == "Emploi")
+        if mine:
+            assert r["median_days"] == pytest.approx(float(np.median([x[3] for x in mine])))
+    att = attendance(con, Period.year(2023), Filters())
+    assert att["planned"].sum() == len(persons)
+    assert att["attended"].sum() == sum(1 for x in persons if truth[x[0]] == 0)

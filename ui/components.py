@@ -32,6 +32,8 @@ def header(title: str, purpose: str) -> state.Selection:
                          ("EPCI", f.epci)):
         if values:
             parts.append(f"{name} : {', '.join(values)}")
+    if f.typology:
+        parts.append(f"types de public : {', '.join(map(str, f.typology))}")
     parts.append(data_date_text())
     st.caption(purpose + "  \n" + " · ".join(parts))
     if state.options().get("demo"):

@@ -1,7 +1,7 @@
 """The global filters in the sidebar, bound to the URL.
 
 URL keys: `annee`, or `debut` and `fin` (ISO dates) for a date range; `commune`, `prescripteur`,
-`territoire`, `action`, `epci`, repeated for several values. Bound widgets live in the entry point, so the
+`territoire`, `action`, `epci`, `type` (the typology's type numbers), repeated for several values. Bound widgets live in the entry point, so the
 filters survive page changes and a copied URL reopens the same view.
 """
 
@@ -47,12 +47,32 @@ def sidebar() -> None:
                    help="Intercommunalité (EPCI à fiscalité propre) de la commune de résidence, d'après le référentiel INSEE.")
     sb.multiselect("Commune", opts["commune"], key="commune", bind="query-params", placeholder="Toutes")
     sb.multiselect("Prescripteur", opts["prescripteur"], key="prescripteur", bind="query-params", placeholder="Tous")
+    _type_filter(sb, opts)
     sel = state.selection()
     if not sel.filters.is_empty():
         sb.button("Effacer les filtres", on_click=clear_filters, width="stretch")
     sb.caption(f"Période affichée : {fmt.period_text(sel.period)}. "
                "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
     diffusion.toggle(sb)
+
+
+def _type_filter(sb, opts: dict) -> None:
+    """The typology's type filter, bound to the URL key `type` by hand (`?type=2`): a bound widget would write its
+    labels (« 2. Femmes seules… ») in the URL, not the type numbers."""
+    ss = st.session_state
+    if "type" not in ss:
+        ss["type"] = [v for v in st.query_params.get_all("type") if v in opts.get("type", [])]
+    if opts.get("type"):
+        labels = opts.get("type_labels", {})
+        ss["type"] = [v for v in ss["type"] if v in opts["type"]]
+        sb.multiselect("Type de public", opts["type"], key="type", placeholder="Tous",
+                       format_func=lambda t: labels.get(t, f"Type {t}"),
+                       help="Types de la typologie des publics (page Typologie), calculée à chaque import sur toutes les "
+                            "personnes entrées : une personne garde son type quels que soient la période et les filtres.")
+    if ss.get("type"):
+        st.query_params["type"] = list(ss["type"])
+    elif "type" in st.query_params:
+        del st.query_params["type"]
 
 
 def clear_filters() -> None:

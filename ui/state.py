@@ -23,7 +23,7 @@ from ui import access
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
 FILTER_KEYS = {"commune": "commune", "prescripteur": "prescriber", "territoire": "territory", "action": "action",
-               "epci": "epci"}
+               "epci": "epci", "type": "typology"}  # type: the typology of the publics (numbers, as strings in the URL)
 
 
 def current_db() -> Path:
@@ -69,6 +69,11 @@ def _options(path: str, version: str, scope: Filters = Filters()) -> dict:
                    params)
     out["first_date"], out["last_date"] = bounds["lo"][0], bounds["hi"][0]
     out["data_date"] = indicators.data_date(con)  # the whole store's, whatever the user's territories
+    from analytics import typology  # the types of the publics, stored by the last import (none on an older store)
+
+    types = typology.load(con).types
+    out["type"] = [str(t) for t in types["type"].to_list()]
+    out["type_labels"] = {str(t): f"{t}. {lab}" for t, lab in zip(types["type"].to_list(), types["label"].to_list())}
     demo = query(con, "SELECT count(*) FILTER (WHERE file_name <> 'sample') AS other, count(*) AS n FROM imports WHERE status = 'importé'")
     out["demo"] = bool(demo["n"][0]) and demo["other"][0] == 0
     return out
@@ -77,8 +82,8 @@ def _options(path: str, version: str, scope: Filters = Filters()) -> dict:
 def options() -> dict:
     version = store_version(current_db())
     if version is None:
-        return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "first_date": None, "last_date": None,
-                "data_date": None, "demo": False}
+        return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "type": [], "type_labels": {},
+                "first_date": None, "last_date": None, "data_date": None, "demo": False}
     return _options(str(current_db()), version, access.scope())
 
 
@@ -129,8 +134,60 @@ def selection() -> Selection:
         period = period.clip(data_date(opts))
     except PeriodAfterData:
         period = Period.year(default_year(opts)).clip(data_date(opts))
-    filters = Filters(**{attr: tuple(ss.get(key) or ()) for key, attr in FILTER_KEYS.items()})
+    filters = Filters(**{attr: tuple(ss.get(key) or ()) for key, attr in FILTER_KEYS.items() if key != "type"},
+                      typology=_types(ss.get("type")))
     return Selection(period, _restrict(filters))
+
+
+def _types(values) -> tuple[int, ...]:
+    """The type filter (URL `?type=2`): the known type numbers among the values (an unknown or stale one is dropped)."""
+    known = set(options().get("type") or [])
+    return tuple(sorted(int(v) for v in (values or ()) if str(v) in known))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _typology(path: str, version: str):
+    from analytics import typology
+
+    con = _connection(path, version)
+    return typology.load(con), typology.assignments(con)
+
+
+def typology():
+    """(the stored typology, each entered person's type), cached per store version; None without a store."""
+    version = store_version(current_db())
+    return None if version is None else _typology(str(current_db()), version)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _typology_outcomes(path: str, version: str, period: Period, filters: Filters):
+    from analytics.typology import outcomes
+
+    typ, assign = _typology(path, version)
+    ds = _dataset(path, version, period, filters)
+    con = _connection(path, version)
+    return (outcomes.outcomes(ds, assign, typ.types), outcomes.attendance(con, period, filters),
+            outcomes.exits_by_reason(ds, assign))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _typology_years(path: str, version: str, years: tuple[int, ...], filters: Filters):
+    from analytics.typology import outcomes
+
+    typ, assign = _typology(path, version)
+    return outcomes.by_year(_connection(path, version), list(years), filters, assign, typ.types)
+
+
+def typology_outcomes(period: Period | None = None, filters: Filters | None = None):
+    """(outcomes per type, attendance per type, exits by reason per type) of the selection (`analytics.typology.outcomes`)."""
+    sel = selection()
+    return _typology_outcomes(str(current_db()), store_version(current_db()), period or sel.period, filters or sel.filters)
+
+
+def typology_years(filters: Filters | None = None):
+    """The outcomes per type for each calendar year of the store (the convention's years)."""
+    years = tuple(int(y) for y in sorted(year_options(options())))
+    return _typology_years(str(current_db()), store_version(current_db()), years, filters or selection().filters)
 
 
 def _restrict(filters: Filters) -> Filters:
@@ -203,6 +260,9 @@ def clear_caches() -> None:
     _options.clear()
     _figures.clear()
     _suppressed.clear()
+    _typology_outcomes.clear()
+    _typology_years.clear()
 
 
-__all__ = ["Selection", "connection", "dataset", "ensure_store", "figures", "options", "selection"]
+__all__ = ["Selection", "connection", "dataset", "ensure_store", "figures", "options", "selection", "typology",
+           "typology_outcomes", "typology_years"]

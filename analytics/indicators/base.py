@@ -103,6 +103,7 @@ class Filters:
     territory: tuple[str, ...] = ()
     action: tuple[str, ...] = ()
     epci: tuple[str, ...] = ()  # official EPCI names (analytics.geo)
+    typology: tuple[int, ...] = ()  # types of the publics (analytics.typology, stored by each import); JSON/URL key `type`
 
     def sql(self, alias: str = "p", coded: bool = False) -> tuple[str, list]:
         """A WHERE clause and its parameters; `coded`: on `participants_coded`, whose text columns hold codes."""
@@ -114,16 +115,21 @@ class Filters:
                 clauses.append(f"{alias}.{column} IN (SELECT code FROM value_codes WHERE column_name = '{column}' AND value IN ({marks}))"
                                if coded else f"{alias}.{column} IN ({marks})")
                 params.extend(values)
+        if self.typology:  # the persons of the chosen types (`typology_persons`, written by each import)
+            marks = ", ".join("?" * len(self.typology))
+            clauses.append(f"{alias}.{'pid' if coded else 'person_key'} IN "
+                           f"(SELECT person_key FROM typology_persons WHERE type IN ({marks}))")
+            params.extend(int(t) for t in self.typology)
         return (" AND ".join(clauses) or "TRUE"), params
 
     def as_json(self) -> dict:
         """The filters of the JSON contract; `epci` appears only when set (the contract's four keys are unchanged)."""
         out = {"commune": list(self.commune), "prescripteur": list(self.prescriber),
                "territoire": list(self.territory), "action": list(self.action)}
-        return out | ({"epci": list(self.epci)} if self.epci else {})
+        return out | ({"epci": list(self.epci)} if self.epci else {}) | ({"type": list(self.typology)} if self.typology else {})
 
     def is_empty(self) -> bool:
-        return not (self.commune or self.prescriber or self.territory or self.action or self.epci)
+        return not (self.commune or self.prescriber or self.territory or self.action or self.epci or self.typology)
 
 
 @dataclass
@@ -251,7 +257,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, period: Period, filters: Filter
     # `rendez_vous`, with a semi-join on the matching persons.
     if cat.daily and filters.is_empty():
         source_rows, count, of_persons, rows_params = "rendez_vous_daily r", "sum(r.n)::BIGINT", "", []
-    elif cat.daily_by_filters:
+    elif cat.daily_by_filters and not filters.typology:  # the type is not kept with the daily counts
         source_rows, count = "rendez_vous_by_filters r", "sum(r.n)::BIGINT"
         rows_where, rows_params = filters.sql("r", coded=True)
         of_persons = f" AND {rows_where}"

@@ -151,3 +151,34 @@ def assignments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     if not stored(con):
         return pl.DataFrame(schema={"pid": pl.Int64, "type": pl.Int64})
     return _q(con, "SELECT person_key AS pid, type::BIGINT AS type FROM typology_persons")
+
+
+def axis_sentences(typology: Typology, n_modalities: int = 3) -> list[str]:
+    """One line per axis of the factor map: the modalities that pull it most to each side (by coordinate ×
+    weight, i.e. their contribution's sign and size), with the share of the inertia it carries."""
+    mods = typology.map_modalities
+    if mods.is_empty():
+        return []
+    shares = typology.meta.get("inertia_share") or [None, None]
+    out = []
+    for i, axis in enumerate(("axis1", "axis2")):
+        weighted = mods.with_columns((pl.col(axis) ** 2 * pl.col("n")).alias("w"))
+        neg = weighted.filter(pl.col(axis) < 0).sort("w", descending=True).head(n_modalities)["modality"].to_list()
+        pos = weighted.filter(pl.col(axis) > 0).sort("w", descending=True).head(n_modalities)["modality"].to_list()
+        share = shares[i] if i < len(shares) else None
+        carried = "" if share is None else f" ({share * 100:.1f} % de l'inertie)".replace(".", ",")
+        side = ("à gauche", "à droite") if i == 0 else ("en bas", "en haut")
+        out.append(f"Axe {i + 1}{carried} : oppose {', '.join(f'« {m} »' for m in neg)} ({side[0]}) "
+                   f"à {', '.join(f'« {m} »' for m in pos)} ({side[1]}).")
+    return out
+
+
+def strongest(typology: Typology, t: int, n: int = 5) -> pl.DataFrame:
+    """The `n` over-represented modalities of type `t`, strongest first: variable (French name), modality,
+    test_value, share_in_type, share_overall."""
+    desc = typology.description
+    if desc.is_empty():
+        return pl.DataFrame()
+    return (desc.filter((pl.col("type") == t) & (pl.col("test_value") >= model.TEST_VALUE_THRESHOLD)).head(n)
+            .with_columns(pl.col("variable").replace_strict(model.VARIABLES, default=pl.col("variable")))
+            .select("variable", "modality", "test_value", "share_in_type", "share_overall"))
