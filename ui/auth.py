@@ -317,12 +317,48 @@ def _oidc_screen() -> None:
                     login_store.start_login(token, provider.name)
                 except Exception:
                     LOG.exception("Registre des connexions non écrit")
+            unreachable = _unreachable(provider)
+            if unreachable:
+                LOG.error("Fournisseur OpenID Connect « %s » injoignable : %s", provider.name, unreachable)
+                who = provider.label or "Le fournisseur d'identité"
+                st.error(f"{who} ne répond pas ({unreachable}) : réessayez dans un "
+                         "moment ; si cela dure, vérifiez « server_metadata_url » dans la configuration (docs/login.md).",
+                         icon="⚙️")
+                return
             try:
                 st.login(provider.name)
             except StreamlitAPIException as exc:  # StreamlitAuthError: a configuration Streamlit refuses
                 LOG.error("st.login(%r) refusé : %s", provider.name, exc)
                 st.error(f"Connexion avec {provider.label or 'le fournisseur'} impossible : la configuration est refusée "
                          "par Streamlit (voir le journal du serveur et docs/login.md).", icon="⚙️")
+
+
+_REACHED: dict[str, float] = {}  # metadata URLs that answered lately (monotonic time)
+
+
+def _unreachable(provider: oidc.Provider) -> str | None:
+    """Why the provider's discovery document cannot be read (None when it can): checked before `st.login`, whose
+    own failure is a bare English « Authentication error » page."""
+    import httpx
+
+    section = (_secrets_auth() or {})
+    section = section if provider.name == "default" else section.get(provider.name, {})
+    url = str(section.get("server_metadata_url") or "")
+    if time.monotonic() - _REACHED.get(url, -1e9) < 300:
+        return None
+    try:
+        response = httpx.get(url, timeout=8, follow_redirects=True)
+        response.raise_for_status()
+        if "authorization_endpoint" not in response.json():
+            return "document de découverte sans « authorization_endpoint »"
+    except httpx.HTTPStatusError as exc:
+        return f"réponse {exc.response.status_code} de {url}"
+    except httpx.TimeoutException:
+        return f"{url} : pas de réponse en 8 secondes"
+    except (httpx.HTTPError, ValueError):
+        return f"{url} injoignable"
+    _REACHED[url] = time.monotonic()
+    return None
 
 
 def _locked_message(lock: login_store.Lock) -> str:
