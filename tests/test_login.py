@@ -269,6 +269,18 @@ def test_named_providers_each_have_their_button(app, monkeypatch, tmp_path):
         e.value for e in at.error]
 
 
+def test_the_launcher_reads_the_secrets_files_it_is_given(tmp_path, monkeypatch):
+    from ui.launch import local_only
+
+    monkeypatch.setenv(A.ENV_USERS, str(tmp_path / "no-users.json"))
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "https://tableau.exemple.fr/oauth2callback"\n', encoding="utf-8")
+    args = ["--server.address", "0.0.0.0", "--secrets.files", str(secrets)]
+    assert local_only(args) == args  # OpenID Connect configured there: served as asked
+    assert local_only([f"--secrets.files={tmp_path / 'none.toml'}", "--server.address", "0.0.0.0"])[-2:] == [
+        "--server.address", "127.0.0.1"]
+
+
 # ---------------------------------------------------------------- the house
 
 
