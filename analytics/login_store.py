@@ -203,14 +203,16 @@ def start_login(token: str, provider: str, *, now: float | None = None, path: st
 
 
 def take_link(token: str | None, *, now: float | None = None, path: str | Path | None = None) -> dict | None:
-    """The link kept under `token` ({"page", "query", "provider", "started"}), removed so that it is used once;
-    None when unknown or older than `LINK_TTL_S`."""
+    """The link kept under `token` ({"page", "query", "provider", "started"}) once its browser has left for a
+    provider (`start_login`), removed so that it is used once; None when unknown, not started (the login screen is
+    still open in another tab) or older than `LINK_TTL_S`."""
     if not token or len(token) > 100:
         return None
     now = time.time() if now is None else now
     with _db(path, write=True) as con:
-        row = con.execute("SELECT page, query, provider, started, created FROM links WHERE token = ?", (token,)).fetchone()
-        con.execute("DELETE FROM links WHERE token = ? OR created < ?", (token, now - LINK_TTL_S))
+        row = con.execute("SELECT page, query, provider, started, created FROM links WHERE token = ? AND started IS NOT NULL",
+                          (token,)).fetchone()
+        con.execute("DELETE FROM links WHERE (token = ? AND started IS NOT NULL) OR created < ?", (token, now - LINK_TTL_S))
     if row is None or row[4] < now - LINK_TTL_S:
         return None
     return {"page": row[0], "query": row[1], "provider": row[2], "started": row[3]}

@@ -169,11 +169,14 @@ def test_failures_from_concurrent_processes_are_all_counted(tmp_path):
 def test_a_link_is_kept_once_and_not_for_long(tmp_path):
     store = tmp_path / "login.sqlite"
     login_store.remember_link("tok", "freins", "commune=Doullens&commune=Ham", now=1000.0, path=store)
+    # another tab of the same browser opens meanwhile: the link is not taken before its login has started
+    assert login_store.take_link("tok", now=1000.5, path=store) is None
     login_store.start_login("tok", "proconnect", now=1001.0, path=store)
     assert login_store.take_link("tok", now=1002.0, path=store) == {
         "page": "freins", "query": "commune=Doullens&commune=Ham", "provider": "proconnect", "started": 1001.0}
     assert login_store.take_link("tok", now=1003.0, path=store) is None  # used once
     login_store.remember_link("old", "profils", "", now=1000.0, path=store)
+    login_store.start_login("old", "entra", now=1000.0, path=store)
     assert login_store.take_link("old", now=1000.0 + login_store.LINK_TTL_S + 1, path=store) is None
     assert login_store.take_link(None, path=store) is None and login_store.take_link("x" * 500, path=store) is None
     assert len(login_store.new_token()) >= 40 and login_store.new_token() != login_store.new_token()
@@ -267,6 +270,18 @@ def test_named_providers_each_have_their_button(app, monkeypatch, tmp_path):
     assert not at.exception and not at.button
     assert "Connexion mal configurée : Section [auth.proconnect] : « client_secret », « server_metadata_url » manquants." in [
         e.value for e in at.error]
+
+
+def test_the_launcher_reads_the_secrets_files_it_is_given(tmp_path, monkeypatch):
+    from ui.launch import local_only
+
+    monkeypatch.setenv(A.ENV_USERS, str(tmp_path / "no-users.json"))
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "https://tableau.exemple.fr/oauth2callback"\n', encoding="utf-8")
+    args = ["--server.address", "0.0.0.0", "--secrets.files", str(secrets)]
+    assert local_only(args) == args  # OpenID Connect configured there: served as asked
+    assert local_only([f"--secrets.files={tmp_path / 'none.toml'}", "--server.address", "0.0.0.0"])[-2:] == [
+        "--server.address", "127.0.0.1"]
 
 
 # ---------------------------------------------------------------- the house

@@ -45,6 +45,8 @@ LOG = logging.getLogger("coaching.auth")
 REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), kept in the URL
 LINK_COOKIE = "coaching_login"  # the browser's token of the link kept through an OpenID Connect login
 LINK_TOKEN = "auth_link_token"  # this session's token (session_state)
+LINK = "auth_link"  # this session's (page, query) asked for before the login (session_state)
+COOKIE_TTL_S = 12 * 3600  # the cookie only names the token; the link itself lives `login_store.LINK_TTL_S` from the click
 RESTORE = "auth_restore"  # the link to open once logged in (session_state)
 NOTICE = "auth_notice"  # a message for the login screen: the provider refused (session_state)
 ARRIVED = "auth_arrived"  # the session's first run has looked for a pending login (session_state)
@@ -229,7 +231,8 @@ def _oidc_user() -> User | None:
                                         "ou connexion annulée). Réessayez, ou demandez un accès à l'administrateur.")
             _audit("login_refused", None, name="inconnu", method="oidc", reason="provider", provider=arrival.get("provider"))
             # the link asked for is kept for the next try
-            st.session_state[LINK_TOKEN] = _remember(arrival.get("page") or "", arrival.get("query") or "")
+            st.session_state[LINK] = (arrival.get("page") or "", arrival.get("query") or "")
+            st.session_state[LINK_TOKEN] = _remember(*st.session_state[LINK])
         return None
     claims = st.user.to_dict()
     config = _roles_config()
@@ -304,25 +307,64 @@ def _oidc_screen() -> None:
     if not config.providers:
         return
     if LINK_TOKEN not in st.session_state:  # the page and filters asked for, kept server-side for after the provider
-        st.session_state[LINK_TOKEN] = _remember(st.session_state.get(REQUESTED_PAGE) or _url_page(), _url_query())
+        st.session_state[LINK] = (st.session_state.get(REQUESTED_PAGE) or _url_page(), _url_query())
+        st.session_state[LINK_TOKEN] = _remember(*st.session_state[LINK])
     token = st.session_state[LINK_TOKEN]
     if token:
-        # the browser carries the token through the provider's redirects (a first-party cookie, 15 minutes)
+        # the browser carries the token through the provider's redirects (a first-party cookie holding nothing else)
         st.html(f"<script>document.cookie = {html.escape(LINK_COOKIE)!r} + '=' + {token!r} + "
-                f"'; path=/; max-age={login_store.LINK_TTL_S}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
+                f"'; path=/; max-age={COOKIE_TTL_S}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
     for i, provider in enumerate(config.providers):
         if st.button(provider.button, key=f"auth_oidc_{provider.name}", type="primary" if i == 0 else "secondary"):
             if token:
-                try:
+                try:  # kept `LINK_TTL_S` from now, however long the login screen stayed open
+                    page, query = st.session_state.get(LINK) or ("", "")
+                    login_store.remember_link(token, page, query)
                     login_store.start_login(token, provider.name)
                 except Exception:
                     LOG.exception("Registre des connexions non écrit")
+            unreachable = _unreachable(provider)
+            if unreachable:
+                LOG.error("Fournisseur OpenID Connect « %s » injoignable : %s", provider.name, unreachable)
+                who = provider.label or "Le fournisseur d'identité"
+                st.error(f"{who} ne répond pas ({unreachable}) : réessayez dans un "
+                         "moment ; si cela dure, vérifiez « server_metadata_url » dans la configuration (docs/login.md).",
+                         icon="⚙️")
+                return
             try:
                 st.login(provider.name)
             except StreamlitAPIException as exc:  # StreamlitAuthError: a configuration Streamlit refuses
                 LOG.error("st.login(%r) refusé : %s", provider.name, exc)
                 st.error(f"Connexion avec {provider.label or 'le fournisseur'} impossible : la configuration est refusée "
                          "par Streamlit (voir le journal du serveur et docs/login.md).", icon="⚙️")
+
+
+_REACHED: dict[str, float] = {}  # metadata URLs that answered lately (monotonic time)
+
+
+def _unreachable(provider: oidc.Provider) -> str | None:
+    """Why the provider's discovery document cannot be read (None when it can): checked before `st.login`, whose
+    own failure is a bare English « Authentication error » page."""
+    import httpx
+
+    section = (_secrets_auth() or {})
+    section = section if provider.name == "default" else section.get(provider.name, {})
+    url = str(section.get("server_metadata_url") or "")
+    if time.monotonic() - _REACHED.get(url, -1e9) < 300:
+        return None
+    try:
+        response = httpx.get(url, timeout=8, follow_redirects=True)
+        response.raise_for_status()
+        if "authorization_endpoint" not in response.json():
+            return "document de découverte sans « authorization_endpoint »"
+    except httpx.HTTPStatusError as exc:
+        return f"réponse {exc.response.status_code} de {url}"
+    except httpx.TimeoutException:
+        return f"{url} : pas de réponse en 8 secondes"
+    except (httpx.HTTPError, ValueError):
+        return f"{url} injoignable"
+    _REACHED[url] = time.monotonic()
+    return None
 
 
 def _locked_message(lock: login_store.Lock) -> str:

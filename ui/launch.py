@@ -29,7 +29,7 @@ def local_only(args: list[str], auth_mode: str | None = None) -> list[str]:
     """The streamlit options, with the server bound to 127.0.0.1 when no authentication is configured."""
     from analytics import auth
 
-    if (auth_mode or auth.mode()) != "none":
+    if (auth_mode or auth.mode(secrets_files=_secrets_files(args))) != "none":
         return list(args)
     out, skip, asked = [], False, None
     for i, arg in enumerate(args):
@@ -47,6 +47,16 @@ def local_only(args: list[str], auth_mode: str | None = None) -> list[str]:
         print(f"Aucune authentification configurée : le tableau de bord reste en local ({LOOPBACK}) au lieu de « {asked} ». "
               "Créez des comptes (« coaching user add ») ou configurez OpenID Connect pour le partager.", file=sys.stderr)
     return out + ["--server.address", LOOPBACK]
+
+
+def _secrets_files(args: list[str]) -> list[Path] | None:
+    """The secrets files named by `--secrets.files` (Streamlit then reads only those), else None (the defaults)."""
+    for i, arg in enumerate(args):
+        value = args[i + 1] if arg == "--secrets.files" and i + 1 < len(args) else (
+            arg.split("=", 1)[1] if arg.startswith("--secrets.files=") else None)
+        if value:
+            return [Path(v.strip()) for v in value.strip("[]").replace('"', "").split(",") if v.strip()]
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:

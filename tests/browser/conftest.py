@@ -108,10 +108,13 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 # ---------------------------------------------------------------- the app server
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_free_port = free_port
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -122,19 +125,20 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def serve(db: Path, name: str):
+def serve(db: Path, name: str, *, port: int | None = None, args: tuple[str, ...] = (), env: dict | None = None):
     """`python -m ui.launch` (streamlit run dashboard.py) on the store `db`; yields its base URL once `/_stcore/health` answers.
-    Its output goes to test-output/<name>.log."""
+    Its output goes to test-output/<name>.log. `port` (default: a free one), more command-line `args` (e.g.
+    `--secrets.files`) and environment variables `env` may be given."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     log_path = OUTPUT / f"{name}.log"
-    port = _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     # `ui.launch` is how `make run` starts the app: `streamlit run dashboard.py` without the legacy pages/ mode
     cmd = [sys.executable, "-m", "ui.launch", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            # pages may be edited while the suite runs: no file watcher, no "source changed" banner
-           "--server.fileWatcherType", "none"]
-    env = {**os.environ, "COACHING_DB": str(db), "PYTHONUNBUFFERED": "1"}
+           "--server.fileWatcherType", "none", *args]
+    env = {**os.environ, "COACHING_DB": str(db), "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log:
         log.write(f"$ COACHING_DB={db} {' '.join(cmd)}\n".encode())
         log.flush()
