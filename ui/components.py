@@ -32,6 +32,9 @@ def header(title: str, purpose: str) -> state.Selection:
                          ("EPCI", f.epci)):
         if values:
             parts.append(f"{name} : {', '.join(values)}")
+    shown = state.shown_import()
+    if shown:  # which state of the store the figures are computed on (sidebar « Import affiché »)
+        parts.append(f"import n° {shown['import_id']} du {fmt.day(shown['imported_at'].date())}")
     st.caption(purpose + "  \n" + " · ".join(parts))
     if state.options().get("demo"):
         st.info("Données de démonstration (extrait synthétique fidèle au bilan 2023). Importez vos extraits depuis la page Données.",

@@ -19,7 +19,7 @@ from analytics import schema as S
 from analytics.indicators import Dataset, Filters, Period, compute, dataset
 from analytics.indicators.activity import appointments_by_month_presence
 from analytics.indicators.caseload import caseload_frame, monthly_exits_by_reason, monthly_flows
-from analytics.store import query
+from analytics.store import current_import, query
 
 APP_NAME = "Coaching Emploi"
 FILTER_NAMES = (("territory", "Territoire"), ("action", "Action"), ("epci", "EPCI"), ("commune", "Commune"),
@@ -44,6 +44,7 @@ class ReportContext:
     previous_ds: Dataset | None = None
     previous_fig: dict | None = None
     suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
+    source_import: dict | None = None  # the import the figures were computed on (`store.current_import`)
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -73,7 +74,7 @@ class ReportContext:
     def data_date_text(self) -> str:
         if self.data_date is None:
             return "Données : base vide"
-        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base)"
+        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base) · {import_text(self.source_import)}"
 
     def header_lines(self) -> list[str]:
         return [self.scope_text, f"Période : {self.period_text}", f"Filtres : {self.filters_text}", self.data_date_text]
@@ -89,6 +90,16 @@ def selection_slug(period: Period, filters: Filters) -> str:
     is_year = (p.start.month, p.start.day, p.end.month, p.end.day) == (1, 1, 12, 31) and p.start.year == p.end.year
     base = str(p.start.year) if is_year else f"{p.start.isoformat()}_{p.end.isoformat()}"
     return base + ("" if filters.is_empty() else "-filtre")
+
+
+def import_text(source_import: dict | None) -> str:
+    """« calculé sur l'import n° N du JJ/MM/AAAA » : which state of the store a report reflects (`--as-of N`
+    gives the same figures back, whatever was imported since)."""
+    if not source_import:
+        return "calculé sur une base sans import"
+    when = source_import.get("imported_at")
+    day = f" du {fmt.day(when.date() if isinstance(when, datetime) else when)}" if when else ""
+    return f"calculé sur l'import n° {source_import['import_id']}{day} ({source_import.get('file_name') or '?'})"
 
 
 def filters_text(filters: Filters) -> str:
@@ -129,7 +140,8 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
 
     ds = dataset(con, period, filters)
     territories, actions = scope(con, filters)
-    ctx = ReportContext(period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
+    ctx = ReportContext(period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress,
+                        source_import=current_import(con))
     if previous:
         ctx.previous_ds = dataset(con, period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)
