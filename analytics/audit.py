@@ -37,9 +37,11 @@ def audit_path(db: str | Path | None = None) -> Path:
     """`$COACHING_AUDIT`, else beside the store: data/coaching.duckdb → data/coaching.audit.jsonl."""
     if os.environ.get(ENV_AUDIT):
         return Path(os.environ[ENV_AUDIT])
-    from analytics.store import db_path
+    from analytics.store import db_path, is_shared, refused_journal_path
 
-    store = Path(db) if db else db_path()
+    store = db_path(db)
+    if is_shared(store):  # beside the lake's data files (or in the working folder), like the refused imports
+        return refused_journal_path(store).with_name("coaching.audit.jsonl")
     return store.with_name(store.stem + ".audit.jsonl")
 
 

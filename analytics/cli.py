@@ -46,8 +46,20 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def add_store(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="base : fichier DuckDB, ou base partagée « ducklake:postgres:<chaîne de connexion> » "
+                                "(défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    p.add_argument("--data-path", help="base partagée : dossier (ou stockage objet) de ses fichiers de données "
+                                       "(défaut : $COACHING_DATA_PATH)")
+
+
+def _as_of(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_positive, metavar="N",
+                   help="les chiffres tels qu'ils étaient juste après l'import n° N (voir « coaching history »)")
+
+
 def add_period_and_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="base DuckDB (défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    add_store(p)
     p.add_argument("--year", type=_year, help="année civile, ex. 2023")
     p.add_argument("--from", dest="date_from", type=_date, help="début de période AAAA-MM-JJ (inclus)")
     p.add_argument("--to", dest="date_to", type=_date, help="fin de période AAAA-MM-JJ (incluse)")
@@ -66,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="importer un extrait (dossier de CSV, participants.csv ou classeur .xlsx)")
     imp.add_argument("path")
-    imp.add_argument("--db")
+    add_store(imp)
     imp.add_argument("--drop-identifying-columns", action="store_true",
                      help="supprimer les colonnes identifiantes (nom, téléphone…) au lieu de refuser l'extrait")
     imp.add_argument("--mapping", metavar="PROFIL.json",
@@ -80,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "postérieur compté ; « period » est alors la période couverte, « requested_period » celle demandée")
     ind.add_argument("--by", choices=["year", "quarter", "month"],
                      help="série : les indicateurs de chaque année, trimestre ou mois civil de la période (bornés à la période)")
+    _as_of(ind)
     ind.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique : masquer (« < K ») les effectifs inférieurs à K, avec secret secondaire "
                           "(11 est le seuil usuel, voir analytics/diffusion/)")
@@ -103,9 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="produire un rapport : bilan .xlsx, pack COPIL .pdf ou suivi mensuel .csv")
     add_period_and_filters(rep)
     rep.add_argument("--out", required=True, help="fichier produit ; son extension choisit le format (.xlsx, .pdf, .csv)")
+    _as_of(rep)
     rep.add_argument("--suppress", type=_positive, metavar="K",
                      help="secret statistique pour un rapport diffusé hors de l'association : effectifs inférieurs à K "
                           "masqués (« < K »), avec secret secondaire (11 : seuil usuel)")
+
+    his = sub.add_parser("history", help="lister les imports de la base (numéro, date, fichier source, effectifs)")
+    add_store(his)
+    his.add_argument("--json", action="store_true", help="sortie JSON")
 
     usr = sub.add_parser("user", help="gérer les comptes du tableau de bord (fichier local des utilisateurs)")
     users = usr.add_subparsers(dest="user_command", parser_class=_Parser)
@@ -157,14 +175,32 @@ def filters_from_args(args):
                    tuple(args.typology))
 
 
-def open_store(db):
-    from analytics.store import connect_readonly, db_path
+def _location(args):
+    """--db (and --data-path for a shared store) as given, checked."""
+    from analytics.lake import LakeError
+    from analytics.store import db_path
 
-    path = db_path(db)
-    if not path.exists():
-        raise CliError(f"base introuvable : {path} (lancer d'abord « coaching import DOSSIER --db {path} »)")
+    if getattr(args, "data_path", None):
+        os.environ["COACHING_DATA_PATH"] = args.data_path
     try:
-        return connect_readonly(path)
+        return db_path(args.db)
+    except LakeError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def open_store(args, as_of: int | None = None):
+    from analytics.lake import LakeError
+    from analytics.store import HistoryError, connect_readonly
+
+    path = _location(args)
+    try:
+        if not path.exists():
+            raise CliError(f"base introuvable : {path} (lancer d'abord « coaching import DOSSIER --db {path} »)")
+        return connect_readonly(path, as_of=as_of)
+    except (HistoryError, LakeError) as exc:
+        raise CliError(str(exc)) from None
+    except CliError:
+        raise
     except Exception as exc:
         raise CliError(f"base illisible : {path} ({str(exc).splitlines()[0]})") from None
 
@@ -172,6 +208,7 @@ def open_store(db):
 def cmd_import(args) -> int:
     from analytics.extract import ExtractError
     from analytics.importer import run_import
+    from analytics.lake import LakeError
 
     from analytics.mapping import Profile
 
@@ -183,8 +220,11 @@ def cmd_import(args) -> int:
             raise CliError(f"profil introuvable : {args.mapping}", 2) from None
         except ValueError as exc:
             raise CliError(f"{exc} ({args.mapping})", 2) from None
+    location = _location(args)
     try:
-        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns, mapping=profile)
+        result = run_import(args.path, location, drop_identifying_columns=args.drop_identifying_columns, mapping=profile)
+    except LakeError as exc:
+        raise CliError(f"import impossible, la base n'a pas été modifiée : {exc}") from None
     except ExtractError as exc:
         print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
         for p in exc.problems:
@@ -198,7 +238,7 @@ def cmd_indicators(args) -> int:
     from analytics.indicators import PeriodAfterData, compute_indicators
 
     period, filters = period_from_args(args), filters_from_args(args)
-    con = open_store(args.db)
+    con = open_store(args, args.as_of)
     try:
         check_typology_filter(con, filters)
 
@@ -296,7 +336,7 @@ def cmd_report(args) -> int:
 
     period, filters = period_from_args(args), filters_from_args(args)
     out = _report_target(args.out)
-    con = open_store(args.db)
+    con = open_store(args, args.as_of)
     check_typology_filter(con, filters)
     # written beside the target, then renamed: a failed report never leaves half a file
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
@@ -312,6 +352,30 @@ def cmd_report(args) -> int:
         con.close()
         tmp.unlink(missing_ok=True)
     print(summary.replace(str(tmp), str(out)))
+    return 0
+
+
+def cmd_history(args) -> int:
+    from analytics.store import import_history
+
+    con = open_store(args)
+    try:
+        rows = import_history(con).sort("import_id")
+    finally:
+        con.close()
+    entries = [{"import": r["import_id"], "imported_at": r["imported_at"].isoformat() if r["imported_at"] else None,
+                "file_name": r["file_name"], "participants": r["n_participants"], "rendez_vous": r["n_rendez_vous"],
+                "immersions": r["n_immersions"], "new": r["n_new"], "updated": r["n_updated"], "unchanged": r["n_unchanged"]}
+               for r in rows.iter_rows(named=True) if r["status"] == "importé"]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return 0
+    if not entries:
+        print("Aucun import dans cette base.")
+    for e in entries:
+        when = e["imported_at"].replace("T", " ") if e["imported_at"] else "?"
+        print(f"import n° {e['import']}\t{when}\t{e['file_name']}\t{e['participants']} personnes, {e['rendez_vous']} rendez-vous, "
+              f"{e['immersions']} immersions ({e['new']} nouvelles, {e['updated']} mises à jour)")
     return 0
 
 
@@ -395,29 +459,16 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def cmd_template(args) -> int:
-    from analytics.template import write_template
-
-    out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        raise CliError(f"format non pris en charge : « {out.name} » (le modèle est un classeur .xlsx)", 2)
-    if not out.parent.exists():
-        raise CliError(f"dossier introuvable : {out.parent}", 2)
-    write_template(out)
-    print(f"Modèle de tableau de suivi écrit dans {out}")
-    return 0
-
-
-COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "projection": cmd_projection,
-            "report": cmd_report, "sample": cmd_sample, "typology": cmd_typology, "user": cmd_user}
+    con = open_store(args.db)
+    check_typology_filter(con, filters)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
-            raise CliError("commande manquante : import, indicators, projection, report, sample, template, typology, user "
-                           "(voir « coaching --help »)", 2)
+            raise CliError("commande manquante : import, indicators, projection, report, history, sample, template, typology, "
+                           "user (voir « coaching --help »)", 2)
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

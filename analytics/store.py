@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 from analytics import geo
 from analytics import schema as S
+from analytics.lake import PREFIX as LAKE_PREFIX, Lake, LakeError
 
 if TYPE_CHECKING:  # reading the store must not import the extract validator (pandera, pandas: ~0.6 s)
     from analytics.extract import Extract
@@ -71,12 +72,37 @@ FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory
 IMMERSIONS_BEFORE_EXIT = "immersions_before_exit"
 
 
-def db_path(explicit: str | os.PathLike | None = None) -> Path:
-    """--db, else $COACHING_DB, else data/coaching.duckdb."""
-    return Path(explicit or os.environ.get("COACHING_DB") or DEFAULT_DB)
+def db_path(explicit: str | os.PathLike | Lake | None = None) -> Path | Lake:
+    """--db, else $COACHING_DB, else data/coaching.duckdb: a DuckDB file (the embedded store) or a shared store
+    `ducklake:postgres:<libpq connection string>` (analytics/lake.py, data files in $COACHING_DATA_PATH)."""
+    if isinstance(explicit, Lake):
+        return explicit
+    location = str(explicit or os.environ.get("COACHING_DB") or DEFAULT_DB)
+    if location.startswith("ducklake:"):
+        if not location.startswith(LAKE_PREFIX):
+            raise LakeError("base partagée non prise en charge : seul « ducklake:postgres:<chaîne de connexion> » l'est")
+        return Lake.parse(location)
+    return Path(location)
 
 
-def _ddl() -> list[str]:
+def is_shared(location) -> bool:
+    return isinstance(location, Lake)
+
+
+class HistoryError(Exception):
+    """`--as-of N` names an import whose figures cannot be given (French message)."""
+
+
+def history_dir(path: Path) -> Path:
+    """The embedded store's past states: the file as it was right after each import, `import-N.duckdb`.
+
+    An import never modifies the store file in place (copy-on-write, module docstring), so the finished file of
+    import N is hard-linked here before it replaces the store: keeping it costs no time, only the disk of the
+    files no later import shares (docs/scaling.md, "Store history")."""
+    return path.with_name(path.name + ".history")
+
+
+def _ddl(shared: bool = False) -> list[str]:
     def cols(table: S.Table, extra: list[str] = ()) -> str:
         return ", ".join(list(extra) + [f"{c.name} {SQL_TYPES[c.kind]}" for c in table.columns])
 
@@ -95,8 +121,8 @@ def _ddl() -> list[str]:
         # person_key: an integer standing for (action, territoire, id_participant) in all three tables, given by
         # the import and kept by a person across re-imports; added after the first stores were written
         *[f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS person_key BIGINT" for t in ("participants", "rendez_vous", "immersions")],
-        """CREATE TABLE IF NOT EXISTS imports (
-            import_id BIGINT PRIMARY KEY, imported_at TIMESTAMP, file_name VARCHAR, content_hash VARCHAR,
+        f"""CREATE TABLE IF NOT EXISTS imports (
+            import_id BIGINT{'' if shared else ' PRIMARY KEY'}, imported_at TIMESTAMP, file_name VARCHAR, content_hash VARCHAR,
             status VARCHAR, n_participants BIGINT, n_rendez_vous BIGINT, n_immersions BIGINT,
             n_new BIGINT, n_updated BIGINT, n_unchanged BIGINT, new_entries BIGINT, new_exits BIGINT,
             columns VARCHAR, dropped_columns VARCHAR)""",
@@ -118,6 +144,7 @@ class ImportResult:
     new_exits: int = 0
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    import_id: int | None = None  # the import's number (None when the file was already imported)
     notes: list[str] = field(default_factory=list)  # e.g. the empty and total lines a mapped file skipped
 
     def summary(self) -> str:
@@ -125,7 +152,7 @@ class ImportResult:
             return f"{self.file_name} : déjà importé (même contenu), aucune modification."
         c = self.counts
         lines = [
-            f"{self.file_name} : import réussi — {c.get('participants', 0)} personnes, "
+            f"{self.file_name} : import réussi (import n° {self.import_id}) — {c.get('participants', 0)} personnes, "
             f"{c.get('rendez_vous', 0)} rendez-vous, {c.get('immersions', 0)} immersions.",
             f"  {self.n_new} nouvelles personnes, {self.n_updated} mises à jour, {self.n_unchanged} inchangées ; "
             f"depuis l'import précédent : {self.new_entries} nouvelles entrées, {self.new_exits} nouvelles sorties.",
@@ -157,8 +184,8 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     return con.execute(sql, params or []).fetchall()
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for stmt in _ddl():
+def ensure_schema(con: duckdb.DuckDBPyConnection, shared: bool = False) -> None:
+    for stmt in _ddl(shared):
         run(con, stmt)
 
 
@@ -176,9 +203,37 @@ def writer_lock(path: Path):
 def import_extract(extract: Extract, path: str | os.PathLike | None = None) -> ImportResult:
     """Apply a validated extract to the store, all-or-nothing (see module docstring)."""
     path = db_path(path)
+    if is_shared(path):
+        with path.writer_lock():
+            return _import_shared(extract, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(path):
         return _import_locked(extract, path)
+
+
+def _already_imported(con: duckdb.DuckDBPyConnection, content_hash: str) -> bool:
+    known = run(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'")[0][0]
+    return bool(known and run(con, "SELECT count(*) FROM imports WHERE content_hash = ? AND status = 'importé'", [content_hash])[0][0])
+
+
+def _import_shared(extract: Extract, lake: Lake) -> ImportResult:
+    """The same transaction as on the embedded store, on a read-write attach of the lake: DuckLake writes the data
+    files, then commits one catalog snapshot (message `import N`); until then no reader sees anything of it, and an
+    import that fails or is killed leaves only unreferenced files behind."""
+    con = lake.connect(read_only=False)
+    try:
+        if _already_imported(con, extract.content_hash):
+            return ImportResult("inchangé", extract.source, extract.content_hash, extract.counts)
+
+        def label(c: duckdb.DuckDBPyConnection, import_id: int) -> None:
+            from analytics.lake import COMMIT_AUTHOR
+
+            run(c, f"CALL store.set_commit_message('{COMMIT_AUTHOR}', 'import {int(import_id)}', "
+                   f"extra_info => '{json.dumps({'import_id': int(import_id)})}')")
+
+        return _apply(con, extract, shared=True, before_commit=label)
+    finally:
+        con.close()
 
 
 def _import_locked(extract: Extract, path: Path) -> ImportResult:
@@ -186,9 +241,7 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
     if path.exists():
         ro = connect_readonly(path)
         try:
-            known = run(ro, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'imports'")[0][0]
-            if known and run(ro, "SELECT count(*) FROM imports WHERE content_hash = ? AND status = 'importé'",
-                             [extract.content_hash])[0][0]:
+            if _already_imported(ro, extract.content_hash):
                 return ImportResult("inchangé", extract.source, extract.content_hash, extract.counts)
         finally:
             ro.close()
@@ -205,6 +258,12 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
             con.close()
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        # the file as it is right after this import, for `--as-of` (a hard link: no copy)
+        history = history_dir(path)
+        history.mkdir(exist_ok=True)
+        kept = history / f"import-{result.import_id}.duckdb"
+        kept.unlink(missing_ok=True)
+        os.link(tmp, kept)
         os.replace(tmp, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -251,7 +310,10 @@ def _stage_people(con: duckdb.DuckDBPyConnection) -> None:
     """`staging.people`: the snapshot's persons with their `person_key` (a person already stored keeps its key, a
     new one takes the next free number, in the extract's order). Written to the staging file, before the store's
     transaction (DuckDB writes one database per transaction)."""
-    base = run(con, "SELECT coalesce(max(person_key), 0) FROM participants")[0][0]
+    try:
+        base = run(con, "SELECT coalesce(max(person_key), 0) FROM participants")[0][0]
+    except duckdb.CatalogException:  # a new shared store: its tables are created in the import's transaction
+        base = 0
     if base == 0:  # an empty store: no key to keep
         run(con, "CREATE OR REPLACE TABLE staging.people AS SELECT *, __ord + 1 AS person_key FROM staging.participants")
         return
@@ -261,25 +323,33 @@ def _stage_people(con: duckdb.DuckDBPyConnection) -> None:
                  FROM staging.participants n LEFT JOIN (SELECT {', '.join(KEY)}, person_key FROM participants) o ON {join}""")
 
 
-def _apply(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
-    """Apply a validated extract, read from its staging file (`Extract.staging`), in one transaction."""
-    ensure_schema(con)
-    geo.backfill_store(con)  # rows of a store written before communes were resolved at import
-    _upgrade_layout(con)
+def _apply(con: duckdb.DuckDBPyConnection, extract: Extract, shared: bool = False, before_commit=None) -> ImportResult:
+    """Apply a validated extract, read from its staging file (`Extract.staging`), in one transaction (schema upgrades
+    included on the shared store, so that an import is one snapshot); `before_commit(con, import_id)` runs last
+    inside it (the lake labels its snapshot)."""
+    def prepare() -> None:
+        ensure_schema(con, shared)
+        geo.backfill_store(con)  # rows of a store written before communes were resolved at import
+        _upgrade_layout(con)
+
+    if not shared:  # on the copy, before the transaction: the queries below read through cursors, which see only
+        prepare()   # what is committed (a store written before `person_key` gets it first)
     run(con, f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     literal = str(Path(extract.staging).resolve()).replace("'", "''")
     run(con, f"ATTACH '{literal}' AS staging")
     try:
-        return _apply_staged(con, extract)
+        return _apply_staged(con, extract, prepare if shared else None, before_commit)
     finally:
         run(con, "DETACH staging")
 
 
-def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportResult:
+def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None, before_commit=None) -> ImportResult:
     _stage_people(con)
     counts = extract.counts
     run(con, "BEGIN TRANSACTION")
     try:
+        if prepare is not None:  # the lake: a new lake's tables are created in the import's snapshot
+            prepare()
         import_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
         cols = ", ".join(S.PARTICIPANTS.names + ["epci"])
         join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
@@ -327,13 +397,15 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract) -> ImportRes
              json.dumps(extract.columns_present, ensure_ascii=False), json.dumps(extract.dropped_columns, ensure_ascii=False),
              getattr(extract, "profile", None)],
         )
+        if before_commit is not None:
+            before_commit(con, import_id)
         run(con, "COMMIT")
     except BaseException:
         run(con, "ROLLBACK")
         raise
     return ImportResult("importé", extract.source, extract.content_hash, counts, n_new, n_updated,
                         n_people - n_new - n_updated, new_entries, new_exits,
-                        extract.dropped_columns, extract.ignored_columns)
+                        extract.dropped_columns, extract.ignored_columns, import_id)
 
 
 def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -375,8 +447,12 @@ def build_read_tables(con: duckdb.DuckDBPyConnection) -> None:
 # ---------------------------------------------------------------- reading
 
 def store_version(path: str | os.PathLike | None = None) -> str | None:
-    """Changes whenever an import replaces the file; None when there is no store yet."""
+    """Changes whenever an import replaces the file (the lake: commits a snapshot); None when there is no store
+    yet. On the lake it names the snapshot, and `connect_readonly(…, version=…)` pins a reader to it."""
     p = db_path(path)
+    if is_shared(p):
+        snapshot = p.latest_snapshot() if p.exists() else None
+        return None if snapshot is None else f"snapshot-{snapshot}"
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -384,21 +460,74 @@ def store_version(path: str | os.PathLike | None = None) -> str | None:
     return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
 
 
-def connect_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the store file as it is now.
+def connect_readonly(path: str | os.PathLike | None = None, as_of: int | None = None,
+                     version: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the store as it is now, or as it was right after import `as_of`.
 
     DuckDB shares one database instance per path within a process, so `connect(path)` would keep
     serving the replaced file while any older connection is open. Attaching the file to a fresh
-    in-memory database opens the current file every time.
+    in-memory database opens the current file every time. On the lake the connection is pinned to one
+    snapshot: `version` (a `store_version()`), else the latest, so that everything read through it is consistent.
     """
     p = db_path(path)
     if not p.exists():
-        raise FileNotFoundError(p)
+        raise FileNotFoundError(str(p))
+    if is_shared(p):
+        if as_of is not None:
+            return p.connect(snapshot=_lake_snapshot_of(p, as_of))
+        snapshot = int(version.split("-")[1]) if version and version.startswith("snapshot-") else p.latest_snapshot()
+        return p.connect(snapshot=snapshot)
+    if as_of is not None:
+        p = _file_as_of(p, as_of)
     con = duckdb.connect(":memory:")
     literal = str(p.resolve()).replace("'", "''")
     run(con, f"ATTACH '{literal}' AS store (READ_ONLY)")
     run(con, "USE store")
     return con
+
+
+def _check_as_of(as_of: int, known: list[int]) -> None:
+    if as_of not in known:
+        last = max(known) if known else None
+        raise HistoryError(f"import n° {as_of} inconnu : " + (f"les imports vont de 1 à {last} (voir « coaching history »)"
+                                                             if last else "la base n'a encore reçu aucun import"))
+
+
+def _lake_snapshot_of(lake: Lake, as_of: int) -> int:
+    snapshots = lake.import_snapshots()
+    if as_of not in snapshots:
+        con = lake.connect()
+        try:
+            _check_as_of(as_of, [n for (n,) in run(con, "SELECT import_id FROM imports WHERE status = 'importé'")])
+        finally:
+            con.close()
+        raise HistoryError(f"l'état de la base après l'import n° {as_of} n'est pas retrouvé dans le catalogue")
+    return snapshots[as_of]
+
+
+def _file_as_of(path: Path, as_of: int) -> Path:
+    """The store file as it was right after import `as_of` (the current file if it is the last one)."""
+    con = duckdb.connect(":memory:")
+    try:
+        literal = str(path.resolve()).replace("'", "''")
+        run(con, f"ATTACH '{literal}' AS store (READ_ONLY)")
+        known = [n for (n,) in run(con, "SELECT import_id FROM store.imports WHERE status = 'importé'")]
+    finally:
+        con.close()
+    _check_as_of(as_of, known)
+    if as_of == max(known):
+        return path
+    kept = history_dir(path) / f"import-{as_of}.duckdb"
+    if not kept.exists():
+        raise HistoryError(f"l'état de la base après l'import n° {as_of} n'a pas été conservé "
+                           f"(import antérieur à l'historique des imports, ou fichier {kept.name} supprimé)")
+    return kept
+
+
+def current_import(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The last import of what `con` reads (number, time, source file): what every report states."""
+    rows = query(con, "SELECT import_id, imported_at, file_name FROM imports WHERE status = 'importé' ORDER BY import_id DESC LIMIT 1")
+    return rows.row(0, named=True) if rows.height else None
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -436,6 +565,9 @@ def import_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def refused_journal_path(path: str | os.PathLike | None = None) -> Path:
     p = db_path(path)
+    if is_shared(p):  # beside the lake's data files when they are a folder, else in the working folder
+        folder = Path(p.data_path) if p.data_path and "://" not in p.data_path else Path(".")
+        return folder / "coaching-refused.jsonl"
     return p.with_name(p.name + ".refused.jsonl")
 
 

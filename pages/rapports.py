@@ -16,11 +16,10 @@ import streamlit as st
 from analytics import audit, fmt
 from analytics.diffusion import denominators, suppress_figures, suppressed_k
 from analytics.schema import norm_key
-from analytics.reports.common import ReportError, filters_text, selection_slug
-from analytics.reports.csv import TABLES, indicator_table_csv, monthly_tracking_csv
+from analytics.reports.common import ReportError, filters_text, import_text, selection_slug
+from analytics.reports.csv import TABLES, indicator_table_csv, monthly_tracking_csv, source_line
 from analytics.reports.pdf import build_pdf
 from analytics.reports.xlsx import SHEETS, build_xlsx
-from analytics.store import connect_readonly
 from ui import auth
 from ui import components as ui
 from ui import state
@@ -31,6 +30,7 @@ MONTHLY = "monthly_tracking"
 sel = ui.header("Rapports", "Le bilan annuel, le pack du comité de pilotage et les tableaux d'indicateurs, produits par le même "
                 "moteur que le tableau de bord, pour la période et les filtres choisis.")
 db = state.current_db()
+version = state.current_version()
 p = sel.period
 slug = selection_slug(p, sel.filters)
 
@@ -41,7 +41,7 @@ who = auth.current_user()  # read here: the download callables run on another th
 def _built(build, kind: str = "") -> bytes:
     """Run a report builder on a connection of its own (the download callable runs on another thread); the export
     goes to the audit log (who, format, period, filters, diffusion threshold)."""
-    with closing(connect_readonly(db)) as con:
+    with closing(state.open_connection(str(db), version)) as con:  # the import shown (latest or `?import=N`)
         buf = io.BytesIO()
         build(con, buf)
     try:
@@ -124,6 +124,8 @@ else:
 
 
 def audited_csv(content: bytes) -> bytes:
+    # the last line states the import the table was computed on, as in `coaching report`
+    content += source_line(import_text(state.shown_import()))
     return _built(lambda con, buf: buf.write(content), "csv")
 
 

@@ -390,7 +390,9 @@ def test_cli_report_csv_with_filters(sample_db, tmp_path, capsys):
                        "--commune", "Doullens", "--out", str(out))
     assert code == 0, err
     rows = _csv_rows(out.read_bytes())
-    assert rows[0][0] == "Mois" and len(rows) == 7
+    assert rows[0][0] == "Mois" and len(rows) == 9
+    # six months, then an empty line and the import the table was computed on (SPEC-indicators « Store history »)
+    assert rows[7] == [""] and rows[8][0].startswith("Calculé sur l'import n° 1 du ")
 
 
 def test_cli_report_pdf(sample_db, tmp_path, capsys, fake_charts):

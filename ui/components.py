@@ -32,6 +32,9 @@ def header(title: str, purpose: str) -> state.Selection:
                          ("EPCI", f.epci)):
         if values:
             parts.append(f"{name} : {', '.join(values)}")
+    shown = state.shown_import()
+    if shown:  # which state of the store the figures are computed on (sidebar « Import affiché »)
+        parts.append(f"import n° {shown['import_id']} du {fmt.day(shown['imported_at'].date())}")
     if f.typology:
         parts.append(f"types de public : {', '.join(map(str, f.typology))}")
     parts.append(data_date_text())

@@ -54,6 +54,26 @@ def sidebar() -> None:
     sb.caption(f"Période affichée : {fmt.period_text(sel.period)}. "
                "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
     diffusion.toggle(sb)
+    imports_picker(sb)
+
+
+def imports_picker(sb) -> None:
+    """Which import the figures are computed on (URL key `import`): the latest by default, or an earlier one, to
+    get back exactly the figures shown at the time (SPEC-indicators « Store history »)."""
+    found = state.imports()
+    if not found:
+        return
+    # the URL holds the option itself (`?import=3`), so the options are the numbers; the date and file are said below
+    sb.selectbox("Import affiché (numéro)", [state.LATEST] + [str(i["import_id"]) for i in found[1:]], key="import",
+                 bind="query-params",
+                 help="Les chiffres tels qu'ils étaient juste après cet import, quels que soient les imports suivants "
+                      "(le même calcul que « coaching indicators --as-of N ») ; la liste des imports est sur la page Données.")
+    shown = state.shown_import()
+    text = f"import n° {shown['import_id']} du {fmt.day(shown['imported_at'].date())} ({shown['file_name']})"
+    if shown["import_id"] != found[0]["import_id"]:
+        sb.warning(f"Chiffres de l'{text} : des imports plus récents existent.")
+    else:
+        sb.caption(f"Chiffres du dernier {text}.")
 
 
 def _type_filter(sb, opts: dict) -> None:

@@ -1,8 +1,11 @@
 """Streamlit glue: the store connection, the cached datasets and the current selection.
 
 The connection is a cached resource opened read-only and keyed by the store version (the
-file's identity), so an import — which atomically replaces the file — is picked up on the next
-rerun. Datasets and figures are cached by (store version, period, filters).
+file's identity; on the shared store, the lake's snapshot, to which the connection is pinned), so an
+import — which atomically replaces the file or commits a snapshot — is picked up on the next rerun.
+Datasets and figures are cached by (store version, period, filters). When the analyst picks an earlier
+import (sidebar « Import affiché », URL key `import`), the version is `import-N`: the store as it was right
+after import N (`store.connect_readonly(as_of=N)`), which never changes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import streamlit as st
 from analytics import indicators
 from analytics.importer import run_import
 from analytics.indicators import Dataset, Filters, Period, PeriodAfterData
-from analytics.store import connect_readonly, db_path, query, store_version
+from analytics.store import connect_readonly, db_path, is_shared, query, store_version
 from ui import access
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,28 +29,85 @@ FILTER_KEYS = {"commune": "commune", "prescripteur": "prescriber", "territoire":
                "epci": "epci", "type": "typology"}  # type: the typology of the publics (numbers, as strings in the URL)
 
 
-def current_db() -> Path:
+def current_db():
     path = db_path()
     return path if path.is_absolute() else ROOT / path
+
+
+def _latest_version(path) -> str | None:
+    return store_version(path)
+
+
+def as_of() -> int | None:
+    """The earlier import the analyst picked (URL key `import`), None for the latest."""
+    value = st.session_state.get("import") or st.query_params.get("import")
+    try:
+        return int(value) if value not in (None, "", LATEST) else None
+    except (TypeError, ValueError):
+        return None
+
+
+LATEST = "le plus récent"
+
+
+def current_version() -> str | None:
+    """The cache key of what the page shows: the latest store version, or `import-N` for an earlier import."""
+    latest = _latest_version(current_db())
+    if latest is None:
+        return None
+    n = as_of()
+    if n is not None and n in [i["import_id"] for i in imports()] and n != imports()[0]["import_id"]:
+        return f"import-{n}"
+    return latest
 
 
 def ensure_store() -> str | None:
     """Build the embedded store from the shipped sample on first start; returns the store version."""
     path = current_db()
-    if not path.exists() and SAMPLE_DIR.exists():
+    if not is_shared(path) and not path.exists() and SAMPLE_DIR.exists():
         with st.spinner("Première ouverture : construction de la base à partir des données de démonstration…"):
             run_import(SAMPLE_DIR, path)
     return store_version(path)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+def open_connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
+    """A new read-only connection on what `version` names (the latest store, or `import-N`)."""
+    if version.startswith("import-"):
+        return connect_readonly(path, as_of=int(version.split("-")[1]))
+    return connect_readonly(path, version=version)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
-    return connect_readonly(path)
+    return open_connection(path, version)
 
 
 def connection() -> duckdb.DuckDBPyConnection | None:
-    version = store_version(current_db())
+    version = current_version()
     return None if version is None else _connection(str(current_db()), version)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _imports(path: str, version: str) -> list[dict]:
+    con = _connection(path, version)
+    rows = query(con, "SELECT import_id, imported_at, file_name FROM imports WHERE status = 'importé' ORDER BY import_id DESC")
+    return rows.to_dicts()
+
+
+def imports() -> list[dict]:
+    """The successful imports of the store, latest first (number, time, source file)."""
+    latest = _latest_version(current_db())
+    return [] if latest is None else _imports(str(current_db()), latest)
+
+
+def shown_import() -> dict | None:
+    """The import whose figures the page shows."""
+    found = imports()
+    if not found:
+        return None
+    version = current_version() or ""
+    n = int(version.split("-")[1]) if version.startswith("import-") else found[0]["import_id"]
+    return next((i for i in found if i["import_id"] == n), found[0])
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -80,7 +140,7 @@ def _options(path: str, version: str, scope: Filters = Filters()) -> dict:
 
 
 def options() -> dict:
-    version = store_version(current_db())
+    version = current_version()
     if version is None:
         return {"commune": [], "prescripteur": [], "territoire": [], "action": [], "epci": [], "type": [], "type_labels": {},
                 "first_date": None, "last_date": None, "data_date": None, "demo": False}
@@ -205,7 +265,7 @@ def _dataset(path: str, version: str, period: Period, filters: Filters) -> Datas
 def dataset(period: Period | None = None, filters: Filters | None = None) -> Dataset:
     sel = selection()
     period, filters = period or sel.period, _restrict(filters) if filters is not None else sel.filters
-    version = store_version(current_db())
+    version = current_version()
     if version is None:
         return indicators.empty_dataset(period, filters)
     return _dataset(str(current_db()), version, period, filters)
@@ -229,7 +289,7 @@ def figures(period: Period | None = None, filters: Filters | None = None) -> dic
     suppressed figures (`analytics.diffusion.suppress_figures`: masked values read « < k »)."""
     sel = selection()
     period, filters = period or sel.period, _restrict(filters) if filters is not None else sel.filters
-    version = store_version(current_db())
+    version = current_version()
     if version is None:
         return indicators.compute(indicators.empty_dataset(period, filters))
     if access.diffusion_enabled():
@@ -257,6 +317,7 @@ def convention(filters: Filters | None = None):
 
 def clear_caches() -> None:
     """After an import made from the app."""
+    _imports.clear()
     _options.clear()
     _figures.clear()
     _suppressed.clear()

@@ -35,11 +35,17 @@ def write_report(con, period, filters, out: str | Path, progress=None, suppress:
         from analytics.reports.common import build_context
         from analytics.reports.csv import monthly_tracking_csv
 
+        from analytics.reports.common import import_text
+        from analytics.reports.csv import source_line
+        from analytics.store import current_import
+
         if suppress:
             ctx = build_context(con, period, filters, suppress=suppress)
-            out.write_bytes(monthly_tracking_csv(ctx.ds, ctx.fig))
+            body = monthly_tracking_csv(ctx.ds, ctx.fig)
         else:
-            out.write_bytes(monthly_tracking_csv(dataset(con, period, filters)))
+            body = monthly_tracking_csv(dataset(con, period, filters))
+        # the last line states the import the table was computed on
+        out.write_bytes(body + source_line(import_text(current_import(con))))
         return f"Tableau de suivi mensuel écrit dans {out}."
     raise ValueError(suffix)
 

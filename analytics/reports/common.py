@@ -19,7 +19,7 @@ from analytics import schema as S
 from analytics.indicators import Dataset, Filters, Period, compute, data_date, dataset
 from analytics.indicators.activity import appointments_by_month_presence
 from analytics.indicators.caseload import caseload_frame, monthly_exits_by_reason, monthly_flows
-from analytics.store import query
+from analytics.store import current_import, query
 
 APP_NAME = "Coaching Emploi"
 FILTER_NAMES = (("territory", "Territoire"), ("action", "Action"), ("epci", "EPCI"), ("commune", "Commune"),
@@ -45,6 +45,7 @@ class ReportContext:
     previous_fig: dict | None = None
     suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
     convention: pl.DataFrame | None = None  # the years of the convention side by side (analytics.indicators.series)
+    source_import: dict | None = None  # the import the figures were computed on (`store.current_import`)
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -74,7 +75,7 @@ class ReportContext:
     def data_date_text(self) -> str:
         if self.data_date is None:
             return "Données : base vide"
-        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base)"
+        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base) · {import_text(self.source_import)}"
 
     def header_lines(self) -> list[str]:
         return [self.scope_text, f"Période : {self.period_text}", f"Filtres : {self.filters_text}", self.data_date_text]
@@ -92,6 +93,16 @@ def selection_slug(period: Period, filters: Filters) -> str:
     if p is not period:
         base += f"-au-{period.end.isoformat()}"
     return base + ("" if filters.is_empty() else "-filtre")
+
+
+def import_text(source_import: dict | None) -> str:
+    """« calculé sur l'import n° N du JJ/MM/AAAA » : which state of the store a report reflects (`--as-of N`
+    gives the same figures back, whatever was imported since)."""
+    if not source_import:
+        return "calculé sur une base sans import"
+    when = source_import.get("imported_at")
+    day = f" du {fmt.day(when.date() if isinstance(when, datetime) else when)}" if when else ""
+    return f"calculé sur l'import n° {source_import['import_id']}{day} ({source_import.get('file_name') or '?'})"
 
 
 def filters_text(filters: Filters) -> str:
@@ -139,7 +150,8 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
     territories, actions = scope(con, filters)
     ctx = ReportContext(ds.period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress,
                         convention=convention_years(con, filters, lambda f, p: figures(dataset(con, p, filters))
-                                                    if suppress else f))
+                                                    if suppress else f),
+                        source_import=current_import(con))
     if previous:
         ctx.previous_ds = dataset(con, ds.period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)

@@ -56,6 +56,11 @@ def _encode(rows: list[list]) -> bytes:
     return (BOM + buf.getvalue()).encode("utf-8")
 
 
+def source_line(text: str) -> bytes:
+    """A closing line (after an empty one) stating where the table comes from, e.g. the import it was computed on."""
+    return _encode([[], [text[0].upper() + text[1:]]])[len(BOM.encode("utf-8")):]
+
+
 def indicator_table_csv(figure_key: str, data) -> bytes:
     """A figure of the engine (`compute(ds)[figure_key]`) as a CSV table.
 
