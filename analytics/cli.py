@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(11 est le seuil usuel, voir analytics/diffusion/)")
 
     prj = sub.add_parser("projection", help="prévoir la file active des prochains mois et les prescriptions nécessaires")
-    prj.add_argument("--db", help="base DuckDB (défaut : $COACHING_DB, sinon data/coaching.duckdb)")
+    add_store(prj)
     prj.add_argument("--at", required=True, type=_date, help="date de la prévision AAAA-MM-JJ : rien de postérieur n'est utilisé")
     prj.add_argument("--months", type=_positive, default=6, help="nombre de mois prévus après le mois de --at (défaut : 6)")
     for name, help_ in (("--commune", "commune"), ("--prescriber", "prescripteur"), ("--territory", "territoire"),
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     typ = sub.add_parser("typology", help="typologie des publics : types des participants de la période et leurs sorties")
     add_period_and_filters(typ)
+    _as_of(typ)
     typ.add_argument("--persons", action="store_true", help="ajouter le type de chaque participant (clé : id_participant)")
     typ.add_argument("--json", action="store_true", help="sortie JSON (le seul format pour l'instant)")
     typ.add_argument("--suppress", type=_positive, metavar="K",
@@ -172,7 +173,7 @@ def filters_from_args(args):
     from analytics.indicators import Filters
 
     return Filters(tuple(args.commune), tuple(args.prescriber), tuple(args.territory), tuple(args.action), tuple(args.epci),
-                   tuple(args.typology))
+                   tuple(getattr(args, "typology", None) or ()))
 
 
 def _location(args):
@@ -271,7 +272,7 @@ def cmd_projection(args) -> int:
     if args.months > 36:
         raise CliError("--months : 36 mois au plus", 2)
     filters = filters_from_args(args)
-    con = open_store(args.db)
+    con = open_store(args)
     try:
         out = projection(con, args.at, args.months, filters)
     finally:
@@ -299,7 +300,7 @@ def cmd_typology(args) -> int:
     from analytics.typology.outcomes import contract
 
     period, filters = period_from_args(args), filters_from_args(args)
-    con = open_store(args.db)
+    con = open_store(args, args.as_of)
     try:
         check_typology_filter(con, filters)
         try:
@@ -459,8 +460,22 @@ def cmd_sample(args) -> int:
     return 0
 
 
-    con = open_store(args.db)
-    check_typology_filter(con, filters)
+def cmd_template(args) -> int:
+    from analytics.template import write_template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise CliError(f"format non pris en charge : « {out.name} » (le modèle est un classeur .xlsx)", 2)
+    if not out.parent.exists():
+        raise CliError(f"dossier introuvable : {out.parent}", 2)
+    write_template(out)
+    print(f"Modèle de tableau de suivi écrit dans {out}")
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_indicators, "projection": cmd_projection,
+            "report": cmd_report, "sample": cmd_sample, "typology": cmd_typology, "user": cmd_user,
+            "history": cmd_history}
 
 
 def main(argv: list[str] | None = None) -> int:
