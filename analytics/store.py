@@ -277,7 +277,9 @@ def _import_locked(extract: Extract, path: Path) -> ImportResult:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {name for (name,) in run(con, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table])}
+    """The columns of `table` in the store itself (not in an attached staging file holding a table of that name)."""
+    return {name for (name,) in run(con, "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                         "AND database_name = current_database()", [table])}
 
 
 def _upgrade_layout(con: duckdb.DuckDBPyConnection) -> None:

@@ -238,7 +238,10 @@ def test_readers_never_see_an_error_during_an_import_and_switch_atomically(lake,
     t.start()
     try:
         run_import(extract, lake)
-        time.sleep(1.5)
+        # a read begun after the import has committed: wait for it (bounded; a loaded machine reads slowly)
+        after, deadline = len(seen) + 1, time.monotonic() + 120
+        while len(seen) <= after and not errors and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         stop.set()
         t.join()
