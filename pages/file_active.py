@@ -6,7 +6,7 @@ import streamlit as st
 from analytics import fmt
 from analytics.config import objective_for
 from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
-from analytics.diffusion import align_counts, align_series, masked_names, rows_of
+from analytics.diffusion import align_counts, align_flows, align_series, masked_names, rows_of
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
                                            prescriptions_by_month, year_earlier)
 from ui import components as ui
@@ -44,8 +44,11 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         flow_totals = {"entries": fig["entries"], "exits": fig["exits"]}
-        ui.chart(flows(align_counts(monthly_flows(ds), ["entries", "exits"], fig, flow_totals)), "file_active_flows",
-                 definition="monthly_flows")
+        # diffusion mode: grouped by quarter when most months would be masked, and said so (no-op otherwise)
+        flow_frame, grouped = align_flows(monthly_flows(ds), ["entries", "exits"], fig, flow_totals)
+        ui.chart(flows(flow_frame), "file_active_flows", definition="monthly_flows")
+        if grouped:
+            st.caption(grouped)
     with c2:
         months = [m for m, _, _ in sel.period.months()]
         ui.chart(prescriptions(prescriptions_by_month(ds), months), "file_active_prescriptions", definition="prescriptions_by_month")
