@@ -56,11 +56,13 @@ else:
     st.markdown(f"**{ui.label('caseload_table')}**", help=ui.help_text("caseload_table"))
     table = align_counts(align_series(caseload_table(ds), "caseload", "month", fig["monthly_caseload"], fig), ["entries", "exits"],
                          fig, {"entries": fig["entries"], "exits": fig["exits"]})
+    # the gap to the objective only where an objective applies; a masked month has no gap to show (« — »)
     rows = [{"Mois": fmt.month_label(m, long=True).capitalize(), "File active": fmt.number(n),
-             "Écart à l'objectif": fmt.signed(n - t) if t is not None else "–",
+             **({"Écart à l'objectif": fmt.signed(n - target) or "—"} if target is not None else {}),
              "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
-            for m, n, t, e, x in rows_of(table.select("month", "caseload", "target", "entries", "exits"), fig)]
+            for m, n, e, x in rows_of(table.select("month", "caseload", "entries", "exits"), fig)]
     rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
-                 "Écart à l'objectif": fmt.signed(average - target, 2) if target is not None and average is not None else "–",
+                 **({"Écart à l'objectif": fmt.signed(average - target, 2) or "—"} if target is not None else {}),
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    ui.mask_legend([v for row in rows_of(table.select("caseload", "entries", "exits"), fig) for v in row] + [average])

@@ -242,20 +242,23 @@ def _values(trace) -> list:
     return _as_list(getattr(trace, attr)) if attr else []
 
 
+def _data_traces(fig) -> list:
+    return [t for t in fig.data if not str(getattr(t, "name", "") or "").startswith("Objectif")]
+
+
 def has_data(fig) -> bool:
-    """Whether a chart shows at least one value (the convention's « Objectif » line is not data)."""
-    return any(_is_number(v) for trace in fig.data if not str(getattr(trace, "name", "") or "").startswith("Objectif")
-               for v in _values(trace))
+    """Whether a chart shows at least one non-zero value (the convention's « Objectif » line is not data)."""
+    return any(_is_number(v) and v != 0 for trace in _data_traces(fig) for v in _values(trace))
 
 
 def has_points(fig) -> bool:
-    """Whether a chart has points at all, shown or masked (None)."""
-    return any(_values(trace) for trace in fig.data if not str(getattr(trace, "name", "") or "").startswith("Objectif"))
+    """Whether a chart has a point already masked (None) among its values."""
+    return any(v is None for trace in _data_traces(fig) for v in _values(trace))
 
 
 def masked_message(k: int) -> str:
-    return (f"Graphique masqué (secret statistique) : chacune de ses valeurs concerne moins de {k} personnes<br>"
-            "ou protège une petite case voisine. Les totaux de la période restent publiés.")
+    return (f"Graphique masqué (secret statistique) :<br>chacune de ses valeurs concerne moins de {k} personnes<br>"
+            "ou protège une petite case voisine.<br>Les totaux de la période restent publiés.")
 
 
 def explain_masked(fig, k: int):
