@@ -44,6 +44,8 @@ def day(value: date | datetime | str | None) -> str:
 def month_label(key: str, long: bool = False) -> str:
     """`2023-01` → `janv. 2023` (or `janvier 2023`)."""
     y, m = key.split("-")
+    if m.startswith("T"):  # a quarter (`2023-T1`), when months are grouped (analytics.diffusion.align_flows)
+        return f"{m[1:]}{'er' if m == 'T1' else 'e'} trim. {y}"
     return f"{(MONTHS_LONG if long else MONTHS)[int(m) - 1]} {y}"
 
 
@@ -77,3 +79,19 @@ def period_text(period) -> str:
 def data_date_label(value: date | None) -> str:
     """« Données au 23/01/2024 » (the data date of the store), « Aucune donnée importée » without one."""
     return "Aucune donnée importée" if value is None else f"Données au {day(value)}"
+
+
+def count_noun(n, singular: str, plural: str, feminine: bool = True) -> str:
+    """`1 immersion`, `2 immersions`, `aucune immersion`: French agreement instead of « immersion(s) ». A masked count
+    (analytics.diffusion) reads as it is, with the plural."""
+    if isinstance(n, str):
+        return f"{n} {plural}"
+    if n == 0:
+        return f"{'aucune' if feminine else 'aucun'} {singular}"
+    return f"{number(n)} {singular if n == 1 else plural}"
+
+
+def verb(n, singular: str, plural: str) -> str:
+    """The verb agreeing with a count: `a débouché` for 0 or 1 (« aucune immersion n'a… » is written by the caller),
+    `ont débouché` otherwise (a masked count too)."""
+    return singular if not isinstance(n, str) and n in (0, 1) else plural

@@ -162,7 +162,7 @@ IMMERSIONS = Table(
         Col("date_debut", "date", True, label="Début de l'immersion"),
         Col("date_fin", "date", True, label="Fin de l'immersion"),
         Col("secteur", "text", label="Secteur ou code ROME"),
-        Col("debouche_contrat", "bool", label="A débouché sur un contrat"),
+        Col("debouche_contrat", "bool", label="À débouché sur un contrat"),
     ],
 )
 TABLES = {t.name: t for t in (PARTICIPANTS, RENDEZ_VOUS, IMMERSIONS)}

@@ -49,6 +49,9 @@ else:
                        f"{fmt.percent(delay['within_7_days_rate'])} des 1ers rendez-vous dans les 7 jours.")
     with c2:
         ui.chart(immersion_chart(immersion_outcomes(ds)), "activite_immersions", definition="immersion_outcomes",
-                 masked_totals=masked_names({"A débouché sur un contrat": immersions["led_to_contract"]}))
-        st.caption(f"{fmt.number(immersions['count'])} immersions commencées sur la période, dont "
-                   f"{fmt.number(immersions['led_to_contract'])} ont débouché sur un contrat.")
+                 masked_totals=masked_names({"À débouché sur un contrat": immersions["led_to_contract"]}))
+        led = immersions["led_to_contract"]
+        st.caption(f"{fmt.count_noun(immersions['count'], 'immersion commencée', 'immersions commencées').capitalize()} "
+                   f"sur la période, dont " + ("aucune n'a débouché" if led == 0 else f"{fmt.number(led)} {fmt.verb(led, 'a débouché', 'ont débouché')}")
+                   + " sur un contrat.")
+        ui.mask_legend([immersions["count"], led])

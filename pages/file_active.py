@@ -6,7 +6,7 @@ import streamlit as st
 from analytics import fmt
 from analytics.config import objective_for
 from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
-from analytics.diffusion import align_counts, align_series, masked_names, rows_of
+from analytics.diffusion import align_counts, align_flows, align_series, masked_names, rows_of
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
                                            prescriptions_by_month, year_earlier)
 from ui import components as ui
@@ -44,8 +44,11 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         flow_totals = {"entries": fig["entries"], "exits": fig["exits"]}
-        ui.chart(flows(align_counts(monthly_flows(ds), ["entries", "exits"], fig, flow_totals)), "file_active_flows",
-                 definition="monthly_flows")
+        # diffusion mode: grouped by quarter when most months would be masked, and said so (no-op otherwise)
+        flow_frame, grouped = align_flows(monthly_flows(ds), ["entries", "exits"], fig, flow_totals)
+        ui.chart(flows(flow_frame), "file_active_flows", definition="monthly_flows")
+        if grouped:
+            st.caption(grouped)
     with c2:
         months = [m for m, _, _ in sel.period.months()]
         ui.chart(prescriptions(prescriptions_by_month(ds), months), "file_active_prescriptions", definition="prescriptions_by_month")
@@ -53,11 +56,13 @@ else:
     st.markdown(f"**{ui.label('caseload_table')}**", help=ui.help_text("caseload_table"))
     table = align_counts(align_series(caseload_table(ds), "caseload", "month", fig["monthly_caseload"], fig), ["entries", "exits"],
                          fig, {"entries": fig["entries"], "exits": fig["exits"]})
+    # the gap to the objective only where an objective applies; a masked month has no gap to show (« — »)
     rows = [{"Mois": fmt.month_label(m, long=True).capitalize(), "File active": fmt.number(n),
-             "Écart à l'objectif": fmt.signed(n - t) if t is not None else "–",
+             **({"Écart à l'objectif": fmt.signed(n - target) or "—"} if target is not None else {}),
              "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
-            for m, n, t, e, x in rows_of(table.select("month", "caseload", "target", "entries", "exits"), fig)]
+            for m, n, e, x in rows_of(table.select("month", "caseload", "entries", "exits"), fig)]
     rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
-                 "Écart à l'objectif": fmt.signed(average - target, 2) if target is not None and average is not None else "–",
+                 **({"Écart à l'objectif": fmt.signed(average - target, 2) or "—"} if target is not None else {}),
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    ui.mask_legend([v for row in rows_of(table.select("caseload", "entries", "exits"), fig) for v in row] + [average])

@@ -79,6 +79,6 @@ else:
         for column, (name, key_label, counts, of) in zip(st.columns(2), row):
             with column:
                 if counts:
-                    ui.table(ui.counts_frame(counts), key_label, "Sorties", of=of)
+                    ui.table(counts, key_label, "Sorties", of=of)
                 else:
                     st.caption(f"{name} : aucune sortie.")

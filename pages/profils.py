@@ -44,7 +44,7 @@ else:
         ui.chart(charts.sex_by_household(by_household), "profils_sex_household", definition="sex_by_household")
     with c2:
         st.markdown("**Foyers**", help=ui.help_text("household"))
-        ui.table(ui.counts_frame(fig["household"]), "Situation familiale", of=n)
+        ui.table(fig["household"], "Situation familiale", of=n)
         grid = by_household.pivot("sexe", index="situation_familiale", values="n")
         st.dataframe(grid.with_columns(pl.exclude("situation_familiale").map_elements(fmt.number, return_dtype=pl.String)
                                        .fill_null(f"< {ui.diffusion.k()}"))
@@ -68,12 +68,12 @@ else:
     with st.expander("Tableaux des effectifs"):
         t = st.columns(3)
         with t[0]:
-            ui.table(ui.counts_frame(fig["sex"]), "Sexe", of=n)
-            ui.table(ui.counts_frame(fig["age_band"]), "Tranche d'âge", of=n)
+            ui.table(fig["sex"], "Sexe", of=n)
+            ui.table(fig["age_band"], "Tranche d'âge", of=n)
         with t[1]:
             levels = {S.EDUCATION_LABELS[int(k)]: v for k, v in fig["education_level"].items()}
-            ui.table(ui.counts_frame(levels), "Niveau de formation", of=n)
-            ui.table(ui.counts_frame(fig["status"]), "Statut", of=n)
+            ui.table(levels, "Niveau de formation", of=n)
+            ui.table(fig["status"], "Statut", of=n)
         with t[2]:
-            ui.table(ui.counts_frame(fig["prescriber"]), "Prescripteur (positionnés)", of=fig["positioned"])
-            ui.table(ui.counts_frame(fig["commune"]), "Commune", of=n)
+            ui.table(fig["prescriber"], "Prescripteur (positionnés)", of=fig["positioned"])
+            ui.table(fig["commune"], "Commune", of=n)

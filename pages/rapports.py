@@ -14,9 +14,10 @@ from datetime import datetime
 import streamlit as st
 
 from analytics import audit, fmt
+from analytics.indicators import compute
 from analytics.diffusion import denominators, suppress_figures, suppressed_k
 from analytics.schema import norm_key
-from analytics.reports.common import ReportError, filters_text, import_text, selection_slug
+from analytics.reports.common import ReportError, filters_text, import_text, report_file_name
 from analytics.reports.csv import TABLES, indicator_table_csv, monthly_tracking_csv, source_line
 from analytics.reports.pdf import build_pdf
 from analytics.reports.xlsx import SHEETS, build_xlsx
@@ -32,7 +33,6 @@ sel = ui.header("Rapports", "Le bilan annuel, le pack du comité de pilotage et 
 db = state.current_db()
 version = state.current_version()
 p = sel.period
-slug = selection_slug(p, sel.filters)
 
 
 who = auth.current_user()  # read here: the download callables run on another thread
@@ -60,15 +60,29 @@ fig = state.figures()
 if fig["positioned"] == 0:
     st.warning("Aucune personne ne correspond à cette sélection : les rapports seraient vides.", icon="⚠️")
 
-# ---------------------------------------------------------------- statistical confidentiality (analytics.diffusion)
+# ---------------------------------------------------------------- audience: complete figures or statistical confidentiality
 forced = ui.diffusion.forced()
-secret = st.toggle("Secret statistique (rapports diffusés hors de l'association)", value=True, key="rapports_secret",
-                   disabled=forced, help=f"Activé par défaut : dans les fichiers produits, les effectifs de moins de "
-                   f"{ui.diffusion.k()} personnes sont masqués (« < {ui.diffusion.k()} »), avec le secret secondaire, comme "
-                   "en mode diffusion. Désactivez-le seulement pour un usage interne." + (" Imposé pour votre profil." if forced else ""))
-suppress = ui.diffusion.k() if secret or forced else None
+AUDIENCES = {"departement": "Pour le Département (chiffres complets)", "diffusion": "Pour diffusion (secret statistique)"}
+if forced:  # the partner role only ever receives published figures
+    st.session_state["rapports_audience"] = "diffusion"
+audience = st.radio("Destinataire des fichiers", list(AUDIENCES), format_func=AUDIENCES.get, index=1, key="rapports_audience",
+                    disabled=forced, horizontal=True,
+                    help="Le Département finance l'action et reçoit le tableau de suivi mensuel : ses rapports impriment "
+                         f"tous les effectifs. Pour toute autre diffusion, les effectifs de moins de {ui.diffusion.k()} "
+                         f"personnes sont masqués (« < {ui.diffusion.k()} »), avec le secret secondaire (« masqué » : "
+                         "protège une petite case voisine), comme en mode diffusion ; les fichiers portent « -diffusion » "
+                         "dans leur nom." + (" Imposé pour votre profil." if forced else ""))
+suppress = ui.diffusion.k() if audience == "diffusion" or forced else None
+if suppress:
+    st.caption(f"Secret statistique : effectifs de moins de {suppress} personnes masqués, avec le secret secondaire.")
+else:
+    st.caption("Chiffres complets : à réserver au Département (données personnelles pseudonymisées, ne pas diffuser).")
 if suppress and not suppressed_k(fig):
     fig = suppress_figures(fig, suppress, denominators=denominators(state.dataset()))
+elif not suppress and suppressed_k(fig):  # the sidebar's diffusion mode is on: the Département's files are complete
+    fig = compute(state.dataset())
+st.caption("Nom des fichiers : " + ", ".join(report_file_name(stem, p, sel.filters, suppress, ext) for stem, ext in
+                                            (("bilan-quantitatif", ".xlsx"), ("pack-copil", ".pdf"))) + "…")
 
 # ---------------------------------------------------------------- XLSX
 st.subheader("Bilan quantitatif (Excel)")
@@ -78,7 +92,7 @@ st.markdown("Un onglet par tableau du bilan annuel — " + ", ".join(list(SHEETS
             "et la date des données.")
 st.download_button("Télécharger le bilan quantitatif (.xlsx)",
                    data=lambda: _built(lambda con, buf: build_xlsx(con, p, sel.filters, buf, suppress=suppress), "xlsx"),
-                   file_name=f"bilan-quantitatif-{slug}.xlsx", mime=XLSX_MIME, on_click="ignore", type="primary",
+                   file_name=report_file_name("bilan-quantitatif", p, sel.filters, suppress, ".xlsx"), mime=XLSX_MIME, on_click="ignore", type="primary",
                    icon=":material/table_view:", key="rapports_xlsx")
 st.caption("Le classeur est construit au clic (une ou deux secondes) : l'icône du bouton tourne pendant la préparation.")
 
@@ -105,7 +119,7 @@ if st.button("Préparer le pack COPIL (PDF)", icon=":material/picture_as_pdf:", 
     bar.empty()
 if ready and ready["key"] == pdf_key:
     st.download_button(f"Télécharger le pack COPIL (.pdf, {ready['pages']} pages)", data=ready["data"],
-                       file_name=f"pack-copil-{slug}.pdf", mime="application/pdf", on_click="ignore", type="primary",
+                       file_name=report_file_name("pack-copil", p, sel.filters, suppress, ".pdf"), mime="application/pdf", on_click="ignore", type="primary",
                        icon=":material/download:", key="rapports_pdf_download")
     st.caption(f"Préparé à {ready['at']:%H:%M} pour la sélection affichée.")
 else:
@@ -130,7 +144,7 @@ def audited_csv(content: bytes) -> bytes:
 
 
 stem = "suivi-mensuel" if choice == MONTHLY else re.sub(r"[^a-z0-9]+", "-", norm_key(TABLES[choice])).strip("-")
-st.download_button("Télécharger le tableau (.csv)", data=data, file_name=f"{stem}-{slug}.csv",
+st.download_button("Télécharger le tableau (.csv)", data=data, file_name=report_file_name(stem, p, sel.filters, suppress, ".csv"),
                    mime="text/csv", on_click="ignore", icon=":material/csv:", key="rapports_csv")
 st.caption("Séparateur point-virgule, UTF-8 avec BOM et virgule décimale : le fichier s'ouvre directement dans Excel.")
 

@@ -66,7 +66,7 @@ else:
     shown_communes, shown_epcis = align_territory(communes, epcis, fig)
     frame = align_map(frame, shown_communes, fig)
 
-    summary = territory.territory_summary(communes, epcis)
+    summary = territory.territory_summary(communes, epcis, ds.filters)
     k = st.columns(4)
     k[0].metric("Communes de résidence", fmt.number(summary["communes"]), border=True,
                 help="Communes où habite au moins un participant de la période.")
@@ -75,9 +75,12 @@ else:
     k[2].metric("Participants", fmt.number(fig["participants"]), border=True, help=territory.DEFINITIONS["participants"][1])
     # in diffusion mode a masked head count keeps its rate masked too (the population is public)
     per_1000 = None if is_masked(fig["participants"]) else summary["per_1000"]
-    k[3].metric("Pour 1 000 hab. (EPCI)", fmt.number(per_1000, 2) if per_1000 is not None else "—",
-                border=True, help="Participants de la période / population municipale de toutes les communes des EPCI "
-                                  "concernés × 1 000.")
+    area = summary["per_1000_of"]
+    k[3].metric(f"Pour 1 000 hab. ({area})", fmt.number(per_1000, 2) if per_1000 is not None else "—", border=True,
+                help="Participants de la période / population municipale × 1 000 : " + (
+                    "population de toutes les communes des EPCI concernés." if area == "EPCI" else
+                    f"population de la {area} (le même taux que l'infobulle de la carte)." if area == "commune choisie" else
+                    f"population des {area}."))
 
     metric = st.radio("Indicateur de la carte", list(METRIC_OPTIONS), format_func=METRIC_OPTIONS.get, horizontal=True,
                       key="territoire_indicateur", help=territory.DEFINITIONS["map"][1])

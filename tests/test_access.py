@@ -342,8 +342,10 @@ def test_presentation_mode_in_diffusion_shows_no_count_below_k(app):
 
 def test_partner_reports_are_suppressed(accounts):
     at = login("par", page="pages/rapports.py")
-    toggle = at.toggle(key="rapports_secret")
-    assert toggle.value is True and toggle.disabled
+    audience = at.radio(key="rapports_audience")
+    assert audience.value == "diffusion" and audience.disabled
+    names = next(c.value for c in at.caption if c.value.startswith("Nom des fichiers"))
+    assert "-diffusion.pdf" in names and "-diffusion.xlsx" in names
 
 
 # ---------------------------------------------------------------- the same page does not give a masked figure back
@@ -357,7 +359,7 @@ def test_parcours_sankey_and_tables_agree_in_diffusion_mode(app):
     at = app("pages/parcours.py", diffusion="true")
     tables = [f.value for f in at.dataframe]
     reasons = next(t for t in tables if "Motif de sortie" in t.columns)
-    masked = {r for r, v in zip(reasons["Motif de sortie"], reasons["Sorties"]) if v == "< 11"}
+    masked = {r for r, v in zip(reasons["Motif de sortie"], reasons["Sorties"]) if v in ("< 11", "masqué")}
     assert masked
     sankey = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("parcours_sankey"))
     trace = sankey["data"][0]
@@ -375,16 +377,16 @@ def test_profils_grid_keeps_its_margins_protected(app):
     frames = {tuple(f.value.columns): f.value for f in at.dataframe}
     grid = next(v for k, v in frames.items() if "Situation familiale" in k and "Femme" in k)
     cells = {(r, c): grid[c][i] for i, r in enumerate(grid["Situation familiale"]) for c in ("Femme", "Homme")}
-    masked = {key for key, v in cells.items() if v == "< 11"}
+    masked = {key for key, v in cells.items() if v in ("< 11", "masqué")}
     rows = {r for r, _ in cells}
     household = next(v for k, v in frames.items() if k[0] == "Situation familiale" and "Part" in k)
     sex = next(v for k, v in frames.items() if k[0] == "Sexe")
     row_margin = dict(zip(household["Situation familiale"], household["Personnes"]))
     col_margin = dict(zip(sex["Sexe"], sex["Personnes"]))
     for r in rows:  # each household: its two cells and its margin (the household table)
-        unknowns = [c for c in ("Femme", "Homme") if (r, c) in masked] + (["margin"] if row_margin.get(r, "0") == "< 11" else [])
+        unknowns = [c for c in ("Femme", "Homme") if (r, c) in masked] + (["margin"] if row_margin.get(r, "0") in ("< 11", "masqué") else [])
         assert len(unknowns) != 1, (r, unknowns)
     for c in ("Femme", "Homme"):  # each sex: its cells and its margin (the sex table)
-        unknowns = [r for r in rows if (r, c) in masked] + (["margin"] if col_margin.get(c, "0") == "< 11" else [])
+        unknowns = [r for r in rows if (r, c) in masked] + (["margin"] if col_margin.get(c, "0") in ("< 11", "masqué") else [])
         assert len(unknowns) != 1, (c, unknowns)
     assert masked  # Doullens (19 participants) has small cells to protect

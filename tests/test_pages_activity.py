@@ -259,7 +259,7 @@ def test_activite_page_kpis_and_charts_equal_the_engine(app, sample_db, query):
     assert round(delays[0] / sum(delays), 4) == fig["first_appointment_delay_days"]["within_7_days_rate"]
     imm = specs[2]["data"]
     assert sum(sum(t["x"]) for t in imm) == fig["immersions"]["count"]
-    assert sum(sum(t["x"]) for t in imm if t["name"] == "A débouché sur un contrat") == fig["immersions"]["led_to_contract"]
+    assert sum(sum(t["x"]) for t in imm if t["name"] == "À débouché sur un contrat") == fig["immersions"]["led_to_contract"]
 
 
 def test_activite_page_on_the_2023_sample_values(app):

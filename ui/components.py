@@ -10,6 +10,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.definitions import DEFINITIONS, help_text, label
+from analytics.diffusion import Masked, is_masked, legend
 from ui import diffusion, state
 from ui.filters import set_filter
 
@@ -91,23 +92,35 @@ def empty_state(message: str = "Aucune personne ne correspond à cette sélectio
             "si la base est vide, importez un extrait depuis la page Données.", icon="🔎")
 
 
-def table(df: pl.DataFrame, key_label: str, value_label: str = "Personnes", total: bool = True, of=None) -> None:
+def table(data, key_label: str, value_label: str = "Personnes", total: bool = True, of=None) -> None:
     """A small {label: count} table with shares and an optional total row, French formatted.
 
-    A null count is masked (diffusion mode): it reads « < k »; the total is then `of` (the figure the table
-    adds up to, itself maybe masked), the sum of the shown counts being no total at all."""
-    if df.is_empty():
+    `data` is a figure ({label: count}, masked values as published: « < k », or « masqué » for a secondary
+    suppression) or a (label, count) frame whose null counts are masked. The total is then `of` (the figure the table
+    adds up to, itself maybe masked), the sum of the shown counts being no total at all. A line under the table says
+    what the marks mean."""
+    items = list(data.items()) if isinstance(data, dict) else list(data.iter_rows())
+    if not items:
         return
-    values = df[df.columns[1]]
-    n = of if values.null_count() else int(values.sum())
-    mask = f"< {diffusion.k()}"
-    rows = [{key_label: k, value_label: mask if v is None else fmt.number(v),
-             "Part": fmt.MASKED_RATE if v is None else fmt.percent(v / n if isinstance(n, (int, float)) and n else None)}
-            for k, v in df.iter_rows()]
+    k = diffusion.k()
+    items = [(label, Masked(k) if v is None else v) for label, v in items]
+    any_masked = any(isinstance(v, str) for _, v in items)
+    n = of if any_masked else int(sum(v for _, v in items))
+    rows = [{key_label: label, value_label: fmt.number(v),
+             "Part": fmt.MASKED_RATE if isinstance(v, str) else fmt.percent(v / n if isinstance(n, (int, float)) and n else None)}
+            for label, v in items]
     if total:
         rows.append({key_label: "Total", value_label: fmt.number(n),
                      "Part": fmt.percent(1.0 if isinstance(n, (int, float)) and n else None)})
     st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    mask_legend([v for _, v in items] + [n])
+
+
+def mask_legend(values) -> None:
+    """Under a table or chart that shows masked values: what « < k » and « masqué » mean (nothing otherwise)."""
+    marks = [v for v in values if isinstance(v, str) and is_masked(v)]
+    if marks:
+        st.caption(legend(marks[0].k, secondary=any(getattr(v, "secondary", False) for v in marks)))
 
 
 def counts_frame(mapping: dict, key_label: str = "label") -> pl.DataFrame:

@@ -11,7 +11,7 @@ from analytics import schema as S
 from analytics.charts.base import ACCENT, NEUTRAL, PALETTE, POSITIVE, PRIMARY, TARGET, empty, month_labels, style
 
 DELAY_COLORS = [POSITIVE, PRIMARY, ACCENT, TARGET]
-OUTCOMES = [(True, "A débouché sur un contrat", POSITIVE), (False, "Sans contrat", NEUTRAL), (None, "Non renseigné", "#c8cdd6")]
+OUTCOMES = [(True, "À débouché sur un contrat", POSITIVE), (False, "Sans contrat", NEUTRAL), (None, "Non renseigné", "#c8cdd6")]
 
 
 def appointments_by_month(frame: pl.DataFrame, months: list[str], title: str | None = None) -> go.Figure:

@@ -33,7 +33,8 @@ def caseload_vs_target(frame: pl.DataFrame, previous: pl.DataFrame | None = None
 
 def flows(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
     """Entries (up) and exits (down) per month."""
-    if frame.is_empty() or (frame["entries"].sum() == 0 and frame["exits"].sum() == 0):
+    no_mask = frame["entries"].null_count() == 0 and frame["exits"].null_count() == 0  # null: masked (diffusion)
+    if frame.is_empty() or (no_mask and frame["entries"].sum() == 0 and frame["exits"].sum() == 0):
         return empty(title)
     x = month_labels(frame["month"].to_list())
     fig = go.Figure([

@@ -61,22 +61,22 @@ contract: `suppress_figures`), `align` (frames aligned on suppressed figures, fo
 
 from __future__ import annotations
 
-from analytics.diffusion.align import (FIGURE_NAMES, MONTHLY_APPOINTMENTS, TERRITORY_COUNTS, align_counts, align_grid,
+from analytics.diffusion.align import (FIGURE_NAMES, align_flows, masked_share, quarter_key, MONTHLY_APPOINTMENTS, TERRITORY_COUNTS, align_counts, align_grid,
                                        align_map, align_monthly, align_pathways, align_positive_rate, align_series,
                                        align_territory, all_masked_labels, grid_long, mask_if, masked_names, rows_of,
                                        sum_or_masked, suppressed_k)
-from analytics.diffusion.charts import mask_figure
+from analytics.diffusion.charts import explain_masked, has_data, mask_figure, masked_message
 from analytics.diffusion.core import (DEFAULT_K, ENV_K, PRIMARY, RESIDUAL, SECONDARY, TOTAL, Constraint, Counts, Masked,
-                                      Suppression, Table, exposed, is_masked, is_small, mask_frame, rate_masked, solve,
+                                      Suppression, Table, SECONDARY_TEXT, exposed, legend, is_masked, is_small, mask_frame, rate_masked, solve,
                                       suppress_counts, suppress_rate, suppress_table, table_system, threshold)
-from analytics.diffusion.figures import (ESF_JOB_SEARCH, FIRST_APPOINTMENT, KNOWN_KEYS, PARTICIPANT_MAPS, PASS_THROUGH,
+from analytics.diffusion.figures import (ESF_JOB_SEARCH, FIRST_APPOINTMENT, HEADLINE, KNOWN_KEYS, PARTICIPANT_MAPS, PASS_THROUGH,
                                          _build_system, _System, denominators, suppress_figures)
 
 # the public API (the private `_build_system` / `_System` are re-exported for the audit tests)
-__all__ = ["align_counts", "align_grid", "align_map", "align_monthly", "align_pathways", "align_positive_rate",
+__all__ = ["explain_masked", "has_data", "masked_message", "align_flows", "masked_share", "quarter_key", "align_counts", "align_grid", "align_map", "align_monthly", "align_pathways", "align_positive_rate",
            "align_series", "align_territory", "all_masked_labels", "Constraint", "Counts", "DEFAULT_K",
            "denominators", "ENV_K", "ESF_JOB_SEARCH", "exposed", "FIGURE_NAMES", "FIRST_APPOINTMENT", "grid_long",
-           "is_masked", "is_small", "KNOWN_KEYS", "mask_figure", "mask_frame", "mask_if", "Masked", "masked_names",
+           "is_masked", "is_small", "KNOWN_KEYS", "legend", "SECONDARY_TEXT", "HEADLINE", "mask_figure", "mask_frame", "mask_if", "Masked", "masked_names",
            "MONTHLY_APPOINTMENTS", "PARTICIPANT_MAPS", "PASS_THROUGH", "PRIMARY", "rate_masked", "RESIDUAL",
            "rows_of", "SECONDARY", "solve", "sum_or_masked", "suppress_counts", "suppress_figures", "suppress_rate",
            "suppress_table", "suppressed_k", "Suppression", "Table", "table_system", "TERRITORY_COUNTS", "threshold",

@@ -96,6 +96,40 @@ def align_counts(frame: pl.DataFrame, count_cols: Sequence[str], fig: Mapping | 
                       frozen_totals=[(c, ()) for c, v in totals.items() if _is_number(v)])
 
 
+def masked_share(raw: pl.DataFrame, shown: pl.DataFrame, count_cols: Sequence[str]) -> float:
+    """The share of the non-zero cells of `raw` that `shown` masks (null)."""
+    cells = [(r is not None and r > 0, s is None) for c in count_cols for r, s in zip(raw[c].to_list(), shown[c].to_list())]
+    nonzero = [m for nz, m in cells if nz]
+    return sum(nonzero) / len(nonzero) if nonzero else 0.0
+
+
+def quarter_key(month: pl.Expr = pl.col("month")) -> pl.Expr:
+    """`2023-05` → `2023-T2`."""
+    return month.str.slice(0, 4) + pl.lit("-T") + ((month.str.slice(5, 2).cast(pl.Int32) - 1) // 3 + 1).cast(pl.String)
+
+
+def align_flows(frame: pl.DataFrame, count_cols: Sequence[str], fig: Mapping | None, totals: Mapping | None = None,
+                key: str = "month") -> tuple[pl.DataFrame, str | None]:
+    """A monthly series of counts as it may be published (`align_counts`), coarsened before suppressing: when most of
+    its non-zero months would be masked, its months are grouped by quarter (`2023-T1`), and when most quarters would
+    still be masked, into the whole period (one row, key `total`). Returns the frame and the French line that says
+    so (None when nothing was grouped). No-op for raw figures."""
+    k = suppressed_k(fig)
+    if k is None:
+        return frame, None
+    shown = align_counts(frame, count_cols, fig, totals)
+    if frame.is_empty() or masked_share(frame, shown, count_cols) <= 0.5:
+        return shown, None
+    quarters = (frame.group_by(quarter_key(pl.col(key)).alias(key), maintain_order=True)
+                .agg([pl.col(c).sum().cast(frame.schema[c]) for c in count_cols]))
+    shown_q = align_counts(quarters, count_cols, fig, totals)
+    if masked_share(quarters, shown_q, count_cols) <= 0.5:
+        return shown_q, (f"Regroupé par trimestre : mois par mois, la plupart des effectifs étaient inférieurs à {k} "
+                         "et auraient été masqués (secret statistique).")
+    return shown_q, (f"Même par trimestre, la plupart des effectifs sont inférieurs à {k} : ils sont masqués (secret "
+                     "statistique) ; les totaux de la période restent publiés.")
+
+
 def rows_of(frame: pl.DataFrame, fig: Mapping | None) -> list[tuple]:
     """The rows of a frame as tuples, a null read as `Masked(k)` when `fig` was suppressed (for French formatting:
     `fmt.number` prints « < k », arithmetic stays masked)."""
@@ -241,7 +275,7 @@ def align_monthly(frame: pl.DataFrame, fig: Mapping | None) -> tuple[pl.DataFram
 # the name a figure takes in the charts (trace names, bar categories) when it is a chart's total
 FIGURE_NAMES = {"entries": "Entrées", "exits": "Sorties", "positive_exits": "Sorties positives",
                 "average_caseload": "File active", "exits_with_immersion": "Avec immersion",
-                "immersions.led_to_contract": "A débouché sur un contrat"}
+                "immersions.led_to_contract": "À débouché sur un contrat"}
 
 
 def all_masked_labels(fig: Mapping | None) -> set[str]:

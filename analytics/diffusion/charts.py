@@ -187,6 +187,7 @@ def mask_figure(fig, k: int = DEFAULT_K, masked_totals: Iterable[str] = ()):
     choropleth values below k are blanked (a rate too: conservative)."""
     label = str(Masked(k))
     masked_totals = {str(t) for t in masked_totals}
+    had_data = has_data(fig) or has_points(fig)  # a frame aligned beforehand arrives with its masked values None
     bars = _mask_bars(fig, k, label, masked_totals)
     for trace in fig.data:
         name = str(getattr(trace, "name", "") or "")
@@ -219,4 +220,52 @@ def mask_figure(fig, k: int = DEFAULT_K, masked_totals: Iterable[str] = ()):
         elif trace.type == "choropleth":
             z = _as_list(trace.z)
             trace.z = [None if is_small(v, k) else v for v in z]
+    if had_data and not has_data(fig):  # never an empty chart without a word: say what is masked and why
+        explain_masked(fig, k)
+    return fig
+
+
+_VALUE_ATTRS = {"bar": None, "scatter": "y", "scattergl": "y", "pie": "values", "heatmap": "z", "choropleth": "z", "box": None,
+                "sankey": None}
+
+
+def _values(trace) -> list:
+    if trace.type == "bar":
+        return _as_list(getattr(trace, _bar_value_attr(trace)))
+    if trace.type == "box":
+        return _as_list(trace.x if getattr(trace, "orientation", None) == "h" else trace.y)
+    if trace.type == "sankey":
+        return [v for v in _as_list(trace.link.value) if v]
+    if trace.type == "heatmap":
+        return [v for row in _as_list(trace.z) for v in _as_list(row)]
+    attr = _VALUE_ATTRS.get(trace.type)
+    return _as_list(getattr(trace, attr)) if attr else []
+
+
+def _data_traces(fig) -> list:
+    return [t for t in fig.data if not str(getattr(t, "name", "") or "").startswith("Objectif")]
+
+
+def has_data(fig) -> bool:
+    """Whether a chart shows at least one non-zero value (the convention's « Objectif » line is not data)."""
+    return any(_is_number(v) and v != 0 for trace in _data_traces(fig) for v in _values(trace))
+
+
+def has_points(fig) -> bool:
+    """Whether a chart has a point already masked (None) among its values."""
+    return any(v is None for trace in _data_traces(fig) for v in _values(trace))
+
+
+def masked_message(k: int) -> str:
+    return (f"Graphique masqué (secret statistique) :<br>chacune de ses valeurs concerne moins de {k} personnes<br>"
+            "ou protège une petite case voisine.<br>Les totaux de la période restent publiés.")
+
+
+def explain_masked(fig, k: int):
+    """Write over a chart left without any value a message that says what is masked and why (its traces stay, every
+    value masked: the legend still names the series)."""
+    fig.add_annotation(text=masked_message(k), showarrow=False, font=dict(size=14, color="#5b6472"), x=0.5, y=0.5,
+                       xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
     return fig

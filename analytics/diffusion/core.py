@@ -26,8 +26,22 @@ def threshold(k: int | None = None) -> int:
     return int(k)
 
 
+SECONDARY_TEXT = "masqué"
+
+
+def legend(k: int, secondary: bool = True) -> str:
+    """The one line that says what the marks mean, under every table and chart that shows one."""
+    text = f"« < {k} » : moins de {k} personnes (secret statistique)"
+    if secondary:
+        text += (f" ; « {SECONDARY_TEXT} » : chiffre caché pour protéger une petite case voisine, qu'on retrouverait "
+                 "sinon par différence avec le total (secret secondaire)")
+    return text + "."
+
+
 class Masked(str):
-    """A masked value: reads « < k » (in JSON too: it is a `str`), carries no number.
+    """A masked value: reads « < k » (in JSON too: it is a `str`), carries no number. A secondary suppression (a
+    count that is not small, masked to protect a small neighbour) reads « masqué » (`secondary=True`): « < 11 »
+    would be false for 22 exits.
 
     Arithmetic with a masked value gives a masked value (`masked / n`, `n - masked`, `round(masked)`…), so
     that a share or a change computed from a masked count stays masked instead of failing; it sorts before
@@ -35,10 +49,12 @@ class Masked(str):
     """
 
     k: int
+    secondary: bool
 
-    def __new__(cls, k: int = DEFAULT_K) -> "Masked":
-        obj = super().__new__(cls, f"< {k}")
+    def __new__(cls, k: int = DEFAULT_K, secondary: bool = False) -> "Masked":
+        obj = super().__new__(cls, SECONDARY_TEXT if secondary else f"< {k}")
         obj.k = k
+        obj.secondary = secondary
         return obj
 
     def _absorb(self, *_args) -> "Masked":
@@ -69,7 +85,7 @@ class Masked(str):
     __hash__ = str.__hash__
 
     def __reduce__(self):  # pickling (st.cache_data) keeps the type
-        return (Masked, (self.k,))
+        return (Masked, (self.k, self.secondary))
 
     def __deepcopy__(self, memo):
         return self
@@ -107,16 +123,26 @@ def is_small(value, k: int) -> bool:
 
 
 def solve(values: Mapping, constraints: Sequence[Constraint], k: int = DEFAULT_K, *, primary: Iterable | None = None,
-          hidden: Iterable = (), frozen: Iterable = (), premasked: Iterable = ()) -> Suppression:
+          hidden: Iterable = (), frozen: Iterable = (), premasked: Iterable = (), costly: Iterable = ()) -> Suppression:
     """Primary then secondary suppression over additive constraints.
 
     values: cell → count (the value used to order the candidates); constraints: (total, parts), cells absent
     from `values` are ignored; primary: the cells to protect (default: 0 < value < k); hidden: cells not
     displayed (a residual), the cheapest candidates; frozen: cells displayed elsewhere that must not be chosen
-    (a margin shown by another table); premasked: cells already masked elsewhere.
+    (a margin shown by another table); premasked: cells already masked elsewhere; costly: the headline figures,
+    chosen last (the first of them the dearest).
+
+    The cost of a secondary candidate, cheapest first: an undisplayed residual; then anything before a headline
+    figure (`costly`), and before a cell whose masking would leave a headline figure as the only choice of another
+    constraint (one step of look-ahead); an ordinary cell before the total of some constraint (a table's total is
+    read more than its parts); among equals, the cell that closes the most exposed constraints at once (fewer masks),
+    then the smallest; a zero only when nothing else is left.
     """
     order = {cell: i for i, cell in enumerate(values)}
     hidden, frozen = set(hidden), set(frozen)
+    costly = list(costly)
+    rank = {c: len(costly) - i for i, c in enumerate(costly)}  # the first the dearest
+    totals = {total for total, _ in constraints if total in values}
     out = Suppression()
     for cell in premasked:
         if cell in values:
@@ -126,6 +152,29 @@ def solve(values: Mapping, constraints: Sequence[Constraint], k: int = DEFAULT_K
             out.masked[cell] = PRIMARY
     lines = [[c for c in (total, *parts) if c in values] for total, parts in constraints]
     lines = [list(dict.fromkeys(line)) for line in lines]
+    lines_of: dict = {}
+    for i, members in enumerate(lines):
+        for c in members:
+            lines_of.setdefault(c, []).append(i)
+
+    def tier(c) -> int:
+        return 2 if c in costly else 1 if c in totals else 0
+
+    def closes(c) -> int:  # the exposed constraints (one masked member) that masking c closes
+        return sum(1 for j in lines_of.get(c, ()) if sum(m in out.masked for m in lines[j]) == 1)
+
+    def forces(c) -> int:
+        """The constraints that masking c would open (c their only masked member) with nothing left to choose but
+        headline figures: c would drag a headline figure after it."""
+        n = 0
+        for j in lines_of.get(c, ()):
+            if any(m in out.masked for m in lines[j]):
+                continue
+            rest = [m for m in lines[j] if m != c and m not in frozen]
+            if rest and all(m in costly for m in rest):
+                n += 1
+        return n
+
     changed = True
     while changed:
         changed = False
@@ -137,7 +186,8 @@ def solve(values: Mapping, constraints: Sequence[Constraint], k: int = DEFAULT_K
             if not candidates:
                 out.unresolved.append(i)
                 continue
-            pick = min(candidates, key=lambda c: (values[c] == 0, c not in hidden, values[c], order[c]))
+            pick = min(candidates, key=lambda c: (values[c] == 0, c not in hidden, rank.get(c, 0), forces(c), tier(c) == 1,
+                                                  -closes(c), values[c], order[c]))
             out.masked[pick] = SECONDARY
             out.reasons[pick] = i
             changed = True

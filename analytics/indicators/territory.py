@@ -92,13 +92,18 @@ def meeting_places(communes_ref: pl.DataFrame) -> pl.DataFrame:
 __all__ = ["COLUMNS", "DEFINITIONS", "commune_table", "epci_table", "map_frame", "meeting_places", "territory_summary"]
 
 
-def territory_summary(communes: pl.DataFrame, epcis: pl.DataFrame) -> dict:
+def territory_summary(communes: pl.DataFrame, epcis: pl.DataFrame, filters=None) -> dict:
     """The Territoire page's headline: communes and EPCIs with at least one participant, and participants per
-    1 000 inhabitants of the EPCIs concerned (None without population)."""
-    population = int(epcis["population"].sum() or 0) if epcis.height else 0
-    participants = int(epcis["participants"].sum() or 0) if epcis.height else 0
+    1 000 inhabitants (None without population) of the area the selection covers: the communes chosen by a commune
+    filter (one commune: the rate its map tooltip shows), else every commune of the EPCIs concerned. `per_1000_of`
+    names that area (« communes choisies » / « EPCI »)."""
+    chosen = tuple(getattr(filters, "commune", ()) or ())
+    area = communes.filter(c("commune").is_in(list(chosen))) if chosen else epcis
+    population = int(area["population"].sum() or 0) if area.height else 0
+    participants = int(area["participants"].sum() or 0) if area.height else 0
     return {
         "communes": communes.filter(c("participants") > 0).height,
         "epcis": epcis.filter(c("participants") > 0).height,
         "per_1000": round(participants * 1000 / population, 2) if population else None,
+        "per_1000_of": ("commune choisie" if len(chosen) == 1 else "communes choisies") if chosen else "EPCI",
     }

@@ -105,6 +105,12 @@ def import_text(source_import: dict | None) -> str:
     return f"calculé sur l'import n° {source_import['import_id']}{day} ({source_import.get('file_name') or '?'})"
 
 
+def report_file_name(stem: str, period: Period, filters: Filters, suppress: int | None, suffix: str) -> str:
+    """The name of an exported file: `pack-copil-2023.pdf` with the complete figures, `pack-copil-2023-diffusion.pdf`
+    when the statistical confidentiality applies (the two files of one selection never share a name)."""
+    return f"{stem}-{selection_slug(period, filters)}{'-diffusion' if suppress else ''}{suffix}"
+
+
 def filters_text(filters: Filters) -> str:
     parts = [f"{name} : {', '.join(getattr(filters, attr))}" for attr, name in FILTER_NAMES if getattr(filters, attr, ())]
     return " ; ".join(parts) or "aucun (toutes les personnes)"

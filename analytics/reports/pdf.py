@@ -35,11 +35,11 @@ from analytics import fmt
 from analytics import geo
 from analytics.charts import territory as territory_charts
 from analytics.charts.base import PRIMARY
-from analytics.diffusion import align_map, align_territory, all_masked_labels, mask_if, rows_of, sum_or_masked
+from analytics.diffusion import align_map, align_territory, all_masked_labels, is_masked, legend, mask_if, rows_of
 from analytics.indicators import Filters, Period, territory
 from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows
 from analytics.reports.images import fig_png
-from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows
+from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows, masked_reading
 
 rl_config.useA85 = 0  # binary image streams: the pure-Python ASCII85 encoder costs seconds per pack
 
@@ -151,15 +151,22 @@ def _kpis(ctx: ReportContext, st: dict) -> list:
     story.append(_table(kpi_rows(ctx), st, widths))
     story.append(Spacer(1, 10))
     ne = ", ".join(f"{fmt.number(v)} {k.lower()}" for k, v in f["not_entered"].items()) or "aucune"
+    # a sentence never reads « < 11 » where a number was expected: what is masked and why instead
     readings = [
+        masked_reading({"positionnés": f["positioned"], "participants": f["participants"]}) or
         f"{fmt.number(f['positioned'])} personnes positionnées sur l'action : {fmt.number(f['participants'])} participants "
         f"l'ont suivie sur la période ; non-entrées : {ne}.",
         SECTIONS[0].reading(ctx),
+        masked_reading({"sorties": f["exits"], "sorties positives": f["positive_exits"], "présents en fin de période": f["active_at_end"]}) or
         f"{fmt.number(f['exits'])} sorties dont {fmt.number(f['positive_exits'])} positives (emploi ou formation), soit "
         f"{fmt.percent(f['positive_exit_rate'])} ; {fmt.number(f['active_at_end'])} personnes encore accompagnées en fin de période.",
-        f"{fmt.number(f['exits_with_immersion'])} sortants avaient réalisé au moins une immersion, dont "
-        f"{fmt.number(f['exits_with_two_or_more_immersions'])} deux ou plus.",
+        masked_reading({"sortants avec immersion": f["exits_with_immersion"]}) or
+        f"{fmt.number(f['exits_with_immersion'])} sortants avaient réalisé au moins une immersion" + (
+            "." if is_masked(f["exits_with_two_or_more_immersions"]) else
+            f", dont {fmt.number(f['exits_with_two_or_more_immersions'])} deux ou plus."),
     ]
+    if ctx.suppress and f.get("diffusion", {}).get("masked"):
+        readings.append(legend(ctx.suppress))
     story += [_p("• " + r, st["base"]) for r in readings]
     story += [Spacer(1, 6), _p("Les évolutions comparent la période à la période précédente de même durée "
                                "(l'année précédente pour une année civile).", st["note"]), Spacer(1, 14)]
@@ -185,8 +192,9 @@ def _territory(ctx: ReportContext, st: dict) -> list:
     """The Territoire page's map (participants per commune, meeting places) and its table per EPCI."""
     ref = geo.communes_ref()
     epcis = territory.epci_table(ctx.ds, ref)
-    if epcis.is_empty():
-        return []
+    if epcis.is_empty():  # said, not silently left out
+        return [_p("Territoire : participants par commune", st["h2"]),
+                _p("Pas de carte : aucune personne positionnée de la sélection n'a de commune de résidence connue.", st["base"])]
     # a suppressed report: the tables and the map as they may be published (no-op otherwise)
     all_communes, epcis = align_territory(territory.commune_table(ctx.ds, ref), epcis, ctx.fig)
     fig = territory_charts.choropleth(align_map(territory.map_frame(ctx.ds, ref), all_communes, ctx.fig), geo.geojson(),
@@ -196,14 +204,22 @@ def _territory(ctx: ReportContext, st: dict) -> list:
     rows += [[r["epci"], fmt.number(r["population"]), fmt.number(r["positioned"]),
               fmt.number(r["participants"]), fmt.number(r["per_1000"], 2), fmt.percent(r["positive_exit_rate"])]
              for r in (dict(zip(epcis.columns, row)) for row in rows_of(epcis, ctx.fig))]
-    communes = all_communes.filter(pl.col("participants") > 0)
+    raw = territory.commune_table(ctx.ds, ref)
+    lived = raw.filter(pl.col("participants") > 0)["code"].to_list()  # masked counts are null: decide on the raw table
+    communes = all_communes.filter(pl.col("code").is_in(lived))
     if communes.is_empty():
-        return []
-    top = dict(zip(communes.columns, rows_of(communes, ctx.fig)[0]))
-    reading = (f"{fmt.number(sum_or_masked(communes['participants'], ctx.fig))} participants résident dans "
-               f"{fmt.number(communes.height)} communes de {fmt.number(communes['epci'].n_unique())} intercommunalités ; "
-               f"le plus grand nombre à {top['commune']} ({fmt.number(top['participants'])}, soit "
-               f"{fmt.number(top['per_1000'], 2)} pour 1 000 habitants).")
+        reading = "aucun participant sur la période : la carte montre les personnes positionnées."
+    else:
+        top = dict(zip(communes.columns, rows_of(communes, ctx.fig)[0]))
+        reading = (f"{fmt.number(ctx.fig['participants'])} participants résident dans "
+                   f"{fmt.number(communes.height)} communes de {fmt.number(communes['epci'].n_unique())} intercommunalités ; ")
+        if is_masked(top["participants"]):
+            reading += ("les effectifs par commune sont masqués là où ils concernent moins de "
+                        f"{top['participants'].k} personnes ou protègent une petite case voisine (secret statistique) ; "
+                        "les communes masquées sont grisées sur la carte.")
+        else:
+            reading += (f"le plus grand nombre à {top['commune']} ({fmt.number(top['participants'])}, soit "
+                        f"{fmt.number(top['per_1000'], 2)} pour 1 000 habitants).")
     return [KeepTogether([
         _p("Territoire : participants par commune", st["h2"]),
         Image(io.BytesIO(fig_png(fig, IMAGE_PX, 620)), width=h * IMAGE_PX / 620, height=h), Spacer(1, 3),

@@ -23,8 +23,8 @@ from analytics.charts import convention as convention_charts
 from analytics.charts import survival as survival_charts
 from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
-from analytics.diffusion import (align_counts, align_grid, align_pathways, align_positive_rate, align_series, grid_long, rows_of,
-                                 sum_or_masked)
+from analytics.diffusion import (Masked, align_flows, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
+                                 is_masked, rows_of, sum_or_masked)
 from analytics.indicators import activity, exits, profile, survival
 from analytics.indicators.caseload import caseload_frame, monthly_flows
 from analytics.indicators.series import CONVENTION_COLUMNS, trend
@@ -93,6 +93,17 @@ def _top(mapping: dict) -> tuple[str, int] | None:
     return max(mapping.items(), key=lambda kv: kv[1]) if mapping else None
 
 
+def masked_reading(named: dict) -> str | None:
+    """The reading when a figure it needs is masked: what is masked and why, never « < 11 » where a number was
+    expected; None when nothing is masked."""
+    masked = [(name, v) for name, v in named.items() if is_masked(v)]
+    if not masked:
+        return None
+    parts = [f"{name} : masqué — " + ("protège une petite case voisine (secret secondaire)" if getattr(v, "secondary", False)
+                                      else f"moins de {v.k} personnes (secret statistique)") for name, v in masked]
+    return "Lecture non publiable : " + " ; ".join(parts) + "."
+
+
 def _months(ctx: ReportContext) -> list[str]:
     return [m for m, _, _ in ctx.period.months()]
 
@@ -124,10 +135,22 @@ def _caseload_reading(ctx):
     avg, objective = ctx.fig["average_caseload"], objective_for(ctx.filters)
     if avg is None:
         return "Pas de mois dans la période."
+    masked = masked_reading({"file active moyenne": avg})
+    if masked:
+        return masked
     text = f"La file active moyenne est de {fmt.number(avg, 2)}"
     if objective.target is not None:
         return text + f" pour un objectif de {fmt.number(objective.target)}."
     return text + ". " + objective.note
+
+
+def _flows_frame(ctx):
+    """Entries and exits by month; in a suppressed report grouped by quarter when most months would be masked."""
+    return align_flows(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig, {"entries": ctx.fig["entries"], "exits": ctx.fig["exits"]})
+
+
+def _flows_fig(ctx):
+    return caseload_charts.flows(_flows_frame(ctx)[0])
 
 
 def _flows_table(ctx):
@@ -138,17 +161,24 @@ def _flows_table(ctx):
 
 def _flows_reading(ctx):
     f = ctx.fig
-    return (f"{fmt.number(f['entries'])} entrées et {fmt.number(f['exits'])} sorties sur la période ; "
+    masked = masked_reading({"entrées": f["entries"], "sorties": f["exits"], "présents en fin de période": f["active_at_end"]})
+    grouped = _flows_frame(ctx)[1]
+    if masked:
+        return masked + (f" {grouped}" if grouped else "")
+    return (f"{grouped} " if grouped else "") + (f"{fmt.number(f['entries'])} entrées et {fmt.number(f['exits'])} sorties sur la période ; "
             f"{fmt.number(f['active_at_end'])} personnes sont encore accompagnées à la fin de la période.")
 
 
 def _prescriber_reading(ctx):
     f = ctx.fig
     top = _top(f["prescriber"])
+    ne = f["positioned"] - f["participants"]  # the non-entrants: known by difference when both are published
+    masked = masked_reading({"positionnés": f["positioned"], "participants": f["participants"]})
+    if masked:
+        return masked
     text = f"{fmt.number(f['positioned'])} personnes positionnées"
-    if top:
+    if top and not is_masked(top[1]):
         text += f", dont {fmt.number(top[1])} orientées par « {top[0]} » ({_share(top[1], f['positioned'])})"
-    ne = sum(f["not_entered"].values())
     return text + f" ; {fmt.number(f['participants'])} ont suivi l'action, {fmt.number(ne)} ne sont pas entrées."
 
 
@@ -157,6 +187,9 @@ def _profile_reading(key: str, what: str):
         top = _top(ctx.fig[key])
         if not top:
             return "Aucun participant sur la période."
+        masked = masked_reading({"participants": ctx.fig["participants"], f"{what.lower()} le plus représenté": top[1]})
+        if masked:
+            return masked
         label = education_label(top[0]) if key == "education_level" else top[0]
         return (f"{what} le plus représenté : « {label} », {fmt.number(top[1])} participants sur "
                 f"{fmt.number(ctx.fig['participants'])} ({_share(top[1], ctx.fig['participants'])}).")
@@ -165,6 +198,9 @@ def _profile_reading(key: str, what: str):
 
 def _sex_reading(ctx):
     s, n = ctx.fig["sex"], ctx.fig["participants"]
+    masked = masked_reading({"femmes": s.get("Femme", 0), "hommes": s.get("Homme", 0), "participants": n})
+    if masked:
+        return masked
     return (f"{fmt.number(s.get('Femme', 0))} femmes ({_share(s.get('Femme', 0), n)}) et {fmt.number(s.get('Homme', 0))} "
             f"hommes ({_share(s.get('Homme', 0), n)}) parmi les {fmt.number(n)} participants.")
 
@@ -173,6 +209,13 @@ def _household_reading(ctx):
     frame = household_frame(ctx)
     women_alone = frame.filter((pl.col("sexe") == "Femme") & (pl.col("situation_familiale") == "Seul(e) avec enfant(s)"))
     n = sum_or_masked(women_alone["n"], ctx.fig) if women_alone.height else 0
+    if is_masked(n) and women_alone["n"].null_count():
+        # the grid masks the cell: primary when it is small, else to protect a neighbour
+        raw = profile.sex_by_household(ctx.ds).filter((pl.col("sexe") == "Femme") & (pl.col("situation_familiale") == "Seul(e) avec enfant(s)"))
+        n = Masked(n.k, secondary=int(raw["n"].sum()) >= n.k)
+    masked = masked_reading({"femmes seules avec enfant(s)": n, "participants": ctx.fig["participants"]})
+    if masked:
+        return masked
     return (f"{fmt.number(n)} participants sur {fmt.number(ctx.fig['participants'])} sont des femmes seules avec enfant(s) "
             f"({_share(n, ctx.fig['participants'])}).")
 
@@ -182,6 +225,9 @@ def _barrier_any_reading(ctx):
     top = _top(real)
     if not top:
         return "Aucun frein renseigné."
+    masked = masked_reading({f"frein « {top[0]} »": top[1], "participants": ctx.fig["participants"]})
+    if masked:
+        return masked
     return (f"Frein le plus répandu (principal ou secondaire) : « {top[0]} », {fmt.number(top[1])} participants "
             f"({_share(top[1], ctx.fig['participants'])}) ; une personne peut en avoir plusieurs.")
 
@@ -195,6 +241,9 @@ def _exit_table(ctx):
 
 def _exit_reading(ctx):
     f = ctx.fig
+    masked = masked_reading({"sorties": f["exits"], "sorties positives": f["positive_exits"]})
+    if masked:
+        return masked
     return (f"{fmt.number(f['exits'])} sorties sur la période, dont {fmt.number(f['positive_exits'])} positives "
             f"(emploi ou formation) : un taux de sorties positives de {fmt.percent(f['positive_exit_rate'])}.")
 
@@ -223,9 +272,18 @@ def _immersion_table(ctx):
 
 def _immersion_reading(ctx):
     f = ctx.fig
-    return (f"{fmt.number(f['exits_with_immersion'])} sortants sur {fmt.number(f['exits'])} avaient réalisé au moins une "
-            f"immersion, dont {fmt.number(f['exits_with_two_or_more_immersions'])} deux ou plus ; "
-            f"{fmt.number(f['immersions']['led_to_contract'])} immersion(s) ont débouché sur un contrat.")
+    led = f["immersions"]["led_to_contract"]
+    masked = masked_reading({"sortants": f["exits"], "sortants avec immersion": f["exits_with_immersion"]})
+    if masked:
+        return masked
+    text = (f"{fmt.number(f['exits_with_immersion'])} sortants sur {fmt.number(f['exits'])} avaient réalisé au moins une "
+            f"immersion")
+    two = f["exits_with_two_or_more_immersions"]
+    text += "" if is_masked(two) else f", dont {fmt.number(two)} deux ou plus"
+    if is_masked(led):
+        return text + " ; " + masked_reading({"immersions ayant débouché sur un contrat": led})[len("Lecture non publiable : "):]
+    verb = "n'a débouché" if led == 0 else fmt.verb(led, "a débouché", "ont débouché")
+    return text + f" ; {fmt.count_noun(led, 'immersion', 'immersions')} {verb} sur un contrat."
 
 
 def _appointments_table(ctx):
@@ -238,9 +296,12 @@ def _appointments_table(ctx):
 
 def _appointments_reading(ctx):
     a, d = ctx.fig["appointments"], ctx.fig["first_appointment_delay_days"]
+    masked = masked_reading({"rendez-vous planifiés": a["planned"], "rendez-vous honorés": a["attended"]})
+    if masked:
+        return masked
     text = (f"{fmt.number(a['planned'])} rendez-vous planifiés, {fmt.number(a['attended'])} honorés : "
             f"un taux de présence de {fmt.percent(a['attendance_rate'])}")
-    if d["median"] is not None:
+    if d["median"] is not None and not is_masked(d["median"]):
         text += f" ; 1er rendez-vous en {fmt.number(d['median'], 1 if d['median'] % 1 else 0)} jours (médiane)"
     return text + "."
 
@@ -288,9 +349,7 @@ def _survival_reading(ctx):
 
 SECTIONS: list[Section] = [
     Section("monthly_caseload", _caseload_fig, _caseload_table, _caseload_reading, wide=True),
-    Section("monthly_flows", lambda ctx: caseload_charts.flows(align_counts(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig,
-                                                                           {"entries": ctx.fig["entries"], "exits": ctx.fig["exits"]})),
-            _flows_table, _flows_reading),
+    Section("monthly_flows", _flows_fig, _flows_table, _flows_reading),
     Section("prescriber",
             lambda ctx: profile_charts.breakdown(counts_frame(ctx.fig["prescriber"]), total=ctx.fig["positioned"]),
             lambda ctx: counts_table(ctx.fig["prescriber"], "Prescripteur", ctx.fig["positioned"]), _prescriber_reading),
