@@ -60,4 +60,4 @@ else:
     rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
                  "Écart à l'objectif": fmt.signed(average - target, 2) if target is not None and average is not None else "–",
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
-    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    ui.data_table(pl.DataFrame(rows))

