@@ -104,6 +104,7 @@ PATTERNS = [
     [r"^Limit (\d+)\s*MB per file(.*)$", "Limite de $1 Mo par fichier$2"],
     [r"^(\d+)\s*MB per file(.*)$", "$1 Mo par fichier$2"],
     [r"^Remove (.+)$", "Retirer $1"],
+    [r"^Shortcut (.+)$", "Raccourci $1"],
     [r"^Select (\d+) matches$", "Sélectionner les $1 résultats"],
     [r"^Add: (.+)$", "Ajouter : $1"],
 ]
@@ -113,6 +114,10 @@ CSS = """
 /* WCAG 2.1 AA: 4.5:1 for small text — Streamlit draws captions in the text colour at 60 % opacity (#777c83 on
    white, 4.2:1): opaque, in a grey of 6.3:1 instead */
 [data-testid="stCaptionContainer"] { color: #535b68 !important; opacity: 1 !important; }
+/* a button's keyboard shortcut hint (« Esc », « ← »), same faded grey */
+button [aria-label^="Shortcut"], button [aria-label^="Raccourci"] { color: #535b68 !important; opacity: 1 !important; }
+[data-testid="stBaseButton-primary"] [aria-label^="Shortcut"], [data-testid="stBaseButton-primary"] [aria-label^="Raccourci"] {
+  color: #ffffff !important; }
 </style>
 """
 
