@@ -34,7 +34,7 @@ def import_uploaded(files: list, drop_identifying_columns: bool, mapping: Profil
     """
     st.session_state.pop(REPORT, None)
     if not auth.may_import():  # checked on the server: only an administrator (or the single local user) imports
-        st.error("L'import d'extraits est réservé aux administrateurs.", icon="🚫")
+        st.error("L'import d'extraits est réservé aux administrateurs.", icon=":material/block:")
         return
     names = [f.name for f in files]
     with st.status("Import en cours…", expanded=True) as status:
@@ -84,15 +84,15 @@ def assistant_for(files: list, drop: bool) -> None:
 
 def show_report(report: dict) -> None:
     if "error" in report:
-        st.error(f"L'import de « {report['source']} » a échoué : {report['error']}. La base n'a pas été modifiée.", icon="⛔")
+        st.error(f"L'import de « {report['source']} » a échoué : {report['error']}. La base n'a pas été modifiée.", icon=":material/error:")
         return
     problems: pl.DataFrame = report["problems"]
     st.error(f"Extrait « {report['source']} » refusé : {fmt.number(problems.height)} problème(s). Rien n'a été importé, "
-             "la base est restée telle quelle. Corrigez le fichier puis déposez-le de nouveau.", icon="⛔")
+             "la base est restée telle quelle. Corrigez le fichier puis déposez-le de nouveau.", icon=":material/error:")
     shown = problems.rename({c: c.capitalize() for c in problems.columns})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    ui.data_table(shown)  # an empty value reads « — », never « None »
     st.download_button("Télécharger le rapport de validation (CSV)", report_csv(problems), file_name="rapport-validation.csv",
-                       mime="text/csv", icon="⬇️")
+                       mime="text/csv", icon=":material/download:")
 
 
 ui.header("Données", "Importer l'extrait mensuel du tableau de suivi, lire son rapport de validation, "
@@ -103,9 +103,9 @@ tab_import, tab_history, tab_dictionary, tab_completeness = st.tabs(
 with tab_import:
     done = st.session_state.pop(RESULT, None)
     if done and done[0] == "inchangé":
-        st.info(done[1], icon="ℹ️")
+        st.info(done[1], icon=":material/info:")
     elif done:
-        st.success(done[1].replace("\n", "  \n"), icon="✅")
+        st.success(done[1].replace("\n", "  \n"), icon=":material/check_circle:")
         st.caption("Toutes les pages affichent désormais les données importées.")
     st.markdown("Déposez **les fichiers CSV** de l'extrait (`participants.csv` et, s'ils existent, `rendez_vous.csv`, "
                 "`immersions.csv`) **ou un classeur .xlsx** (feuilles `participants`, `rendez_vous`, `immersions`). "
@@ -125,7 +125,7 @@ with tab_import:
                        help="Un extrait anonymisé ne doit contenir aucun nom, téléphone, courriel, adresse, NIR… "
                             "Coché : ces colonnes sont supprimées avant l'import (et listées) au lieu de faire refuser l'extrait.")
     if not auth.may_import():
-        st.info("L'import d'extraits est réservé aux administrateurs.", icon="🔒")
+        st.info("L'import d'extraits est réservé aux administrateurs.", icon=":material/lock:")
     if st.button("Importer", type="primary", disabled=not files or not auth.may_import(), key="donnees_import"):
         import_uploaded(files, drop)
     report = st.session_state.get(REPORT)
@@ -142,19 +142,19 @@ with tab_history:
     st.markdown(f"**{ui.label('import_history')}**", help=ui.help_text("import_history"))
     journal = import_journal(con, refused_imports(state.current_db())) if con is not None else None
     if journal is None or journal.is_empty():
-        st.info("Aucun import pour l'instant : déposez un extrait dans l'onglet « Importer un extrait ».", icon="🔎")
+        st.info("Aucun import pour l'instant : déposez un extrait dans l'onglet « Importer un extrait ».", icon=":material/search:")
     else:
-        st.dataframe(journal, hide_index=True, width="stretch")
+        ui.data_table(journal)
 
 with tab_dictionary:
     st.markdown(f"**{ui.label('data_dictionary')}**", help=ui.help_text("data_dictionary"))
     dictionary = data_dictionary()
-    st.dataframe(dictionary.rename({c: c.capitalize() for c in dictionary.columns}), hide_index=True, width="stretch")
+    ui.data_table(dictionary.rename({c: c.capitalize() for c in dictionary.columns}))
 
 with tab_completeness:
     frame = completeness(con) if con is not None else None
     if frame is None or not frame["total"][0]:
-        st.info("La base ne contient encore aucune personne : importez un extrait.", icon="🔎")
+        st.info("La base ne contient encore aucune personne : importez un extrait.", icon=":material/search:")
     else:
         ui.chart(completeness_chart(frame), "donnees_completeness", definition="completeness")
         rows = [{"Colonne": col, "Libellé": lab, "Obligatoire": "oui" if req else "non",
@@ -162,4 +162,4 @@ with tab_completeness:
                  "Complétude": fmt.percent(s) if coll or n else fmt.NOT_COLLECTED}
                 for col, lab, req, coll, n, t, s in frame.select("column", "label", "required", "collected", "filled", "total",
                                                                   "share").iter_rows()]
-        st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+        ui.data_table(pl.DataFrame(rows))

@@ -64,5 +64,5 @@ else:
     rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
                  **({"Écart à l'objectif": fmt.signed(average - target, 2) or "—"} if target is not None else {}),
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
-    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    ui.data_table(pl.DataFrame(rows))
     ui.mask_legend([v for row in rows_of(table.select("caseload", "entries", "exits"), fig) for v in row] + [average])

@@ -61,6 +61,6 @@ else:
         grid = grid.with_columns(pl.Series("Total", [t[("row", r)] for r in grid["frein_principal"]], pl.Int64))
         grid = pl.concat([grid, pl.DataFrame([["Total", *[t[("col", col)] for col in cols], t[("all",)]]], schema=grid.schema,
                                              orient="row")])
-    st.dataframe(grid.with_columns(pl.exclude("frein_principal").map_elements(fmt.number, return_dtype=pl.String)
+    ui.data_table(grid.with_columns(pl.exclude("frein_principal").map_elements(fmt.number, return_dtype=pl.String)
                                    .fill_null(f"< {ui.diffusion.k()}"))
-                 .rename({"frein_principal": "Frein principal"}), hide_index=True, width="stretch")
+                  .rename({"frein_principal": "Frein principal"}))

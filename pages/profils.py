@@ -46,9 +46,9 @@ else:
         st.markdown("**Foyers**", help=ui.help_text("household"))
         ui.table(fig["household"], "Situation familiale", of=n)
         grid = by_household.pivot("sexe", index="situation_familiale", values="n")
-        st.dataframe(grid.with_columns(pl.exclude("situation_familiale").map_elements(fmt.number, return_dtype=pl.String)
+        ui.data_table(grid.with_columns(pl.exclude("situation_familiale").map_elements(fmt.number, return_dtype=pl.String)
                                        .fill_null(f"< {ui.diffusion.k()}"))
-                     .rename({"situation_familiale": "Situation familiale"}), hide_index=True, width="stretch")
+                     .rename({"situation_familiale": "Situation familiale"}))
 
     c1, c2 = st.columns(2)
     with c1:
@@ -59,10 +59,12 @@ else:
 
     c1, c2 = st.columns(2)
     with c1:
-        ui.chart(charts.breakdown(ui.counts_frame(fig["prescriber"]), total=fig["positioned"]), "profils_prescriber",
+        peers = ui.peer_figures("prescripteur")  # every prescriber, the chosen ones highlighted
+        ui.chart(charts.breakdown(ui.counts_frame(peers["prescriber"]), total=peers["positioned"]), "profils_prescriber",
                  definition="prescriber", filter_key="prescripteur")
     with c2:
-        ui.chart(charts.breakdown(ui.counts_frame(fig["commune"]), total=n), "profils_commune",
+        peers = ui.peer_figures("commune")
+        ui.chart(charts.breakdown(ui.counts_frame(peers["commune"]), total=peers["participants"]), "profils_commune",
                  definition="commune", filter_key="commune")
 
     with st.expander("Tableaux des effectifs"):

@@ -58,7 +58,7 @@ if state.connection() is None:
 
 fig = state.figures()
 if fig["positioned"] == 0:
-    st.warning("Aucune personne ne correspond à cette sélection : les rapports seraient vides.", icon="⚠️")
+    st.warning("Aucune personne ne correspond à cette sélection : les rapports seraient vides.", icon=":material/warning:")
 
 # ---------------------------------------------------------------- audience: complete figures or statistical confidentiality
 forced = ui.diffusion.forced()
@@ -115,7 +115,7 @@ if st.button("Préparer le pack COPIL (PDF)", icon=":material/picture_as_pdf:", 
         data = _built(_pdf, "pdf")
         ready = st.session_state["rapports_pdf"] = {"key": pdf_key, "data": data, "pages": pages["n"], "at": datetime.now()}
     except ReportError as exc:
-        st.error(f"Le pack n'a pas pu être produit : {exc}.", icon="🚫")
+        st.error(f"Le pack n'a pas pu être produit : {exc}.", icon=":material/block:")
     bar.empty()
 if ready and ready["key"] == pdf_key:
     st.download_button(f"Télécharger le pack COPIL (.pdf, {ready['pages']} pages)", data=ready["data"],

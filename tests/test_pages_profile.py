@@ -115,7 +115,10 @@ def test_profils_page(app, engine, communes):
     assert bars(specs["profils_age"]) == f["age_band"]
     assert bars(specs["profils_status"]) == f["status"]
     assert bars(specs["profils_prescriber"]) == f["prescriber"]
-    assert bars(specs["profils_commune"]) == f["commune"]
+    # the commune chart sets the commune filter: it keeps every commune, the chosen ones highlighted (issue 16)
+    assert bars(specs["profils_commune"]) == engine[()]["commune"]
+    picked = specs["profils_commune"]["data"][0].get("selectedpoints")
+    assert ([specs["profils_commune"]["data"][0]["y"][i] for i in picked] if picked else []) == list(communes)
     education = bars(specs["profils_education"])
     assert education == {S.EDUCATION_LABELS[int(k)]: v for k, v in f["education_level"].items()}
     household = specs["profils_sex_household"]["data"]
@@ -222,7 +225,11 @@ def test_clicking_a_commune_bar_filters_the_dashboard(app, engine):
     assert at.session_state["commune"] == ["Doullens"]  # the sidebar's commune filter
     doullens = engine[("Doullens",)]
     assert metrics(at)["Participants"] == str(doullens["participants"])
-    assert bars(charts(at)["profils_commune"]) == {"Doullens": doullens["participants"]}
+    # the clicked chart keeps every commune (so that another can be clicked), Doullens highlighted
+    spec = charts(at)["profils_commune"]
+    shown = bars(spec)
+    assert shown["Doullens"] == doullens["participants"] and shown == engine[()]["commune"]
+    assert [spec["data"][0]["y"][i] for i in spec["data"][0]["selectedpoints"]] == ["Doullens"]
     assert "communes : Doullens" in at.caption[0].value
     # the filter holds on the other pages
     at.switch_page("pages/parcours.py").run()
@@ -239,5 +246,10 @@ def test_clicking_a_prescriber_bar_filters_the_dashboard(app, sample_db):
         f = compute_indicators(con, P, Filters(prescriber=("Conseil départemental",)))
     finally:
         con.close()
-    assert bars(charts(at)["profils_prescriber"]) == {"Conseil départemental": 81} == f["prescriber"]
+    assert f["prescriber"] == {"Conseil départemental": 81}
+    # every prescriber stays drawn (another one can be clicked), the chosen one highlighted, the others dimmed
+    spec = charts(at)["profils_prescriber"]
+    shown = bars(spec)
+    assert shown["Conseil départemental"] == 81 and len(shown) > 1
+    assert [spec["data"][0]["y"][i] for i in spec["data"][0]["selectedpoints"]] == ["Conseil départemental"]
     assert metrics(at)["Participants"] == str(f["participants"])

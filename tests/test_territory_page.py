@@ -200,3 +200,24 @@ def test_copil_pdf_has_the_map(sample_db, tmp_path, monkeypatch):
     assert "Territoire : participants par commune" in text
     assert "117 participants résident dans 11 communes de 3 intercommunalités" in text
     assert "Doullens (19, soit 3,11 pour 1 000 habitants)" in text
+
+
+def test_clicking_a_commune_where_nobody_lives_says_so_and_keeps_the_filter(app, sample_db):
+    """Issue 16: a commune of the map with no participant used to set `?commune=…` while the filter stayed « Toutes »."""
+    at = app(PAGE)
+    outline = outlined(specs(at)[MAP])
+    lived = set(coloured(specs(at)[MAP]))
+    code = sorted(outline - lived)[0]  # a commune of the territory where no one of the data lives
+    name = geo.lookup().by_code[code]["nom"]
+    click_commune(at, code)
+    assert_sound(at)
+    assert not at.session_state["commune"]  # the filter is unchanged (all communes) …
+    assert "commune" not in at.query_params  # … and so is the URL
+    assert any(name in i.value and "n'est pas modifié" in i.value for i in at.info)
+
+
+def test_map_explains_its_orange_dots_in_a_legend(app):
+    at = app(PAGE)
+    spec = specs(at)[MAP]
+    places = [t for t in spec["data"] if t.get("name") == "Lieux de rendez-vous"]
+    assert places and places[0].get("showlegend") is True and spec["layout"].get("showlegend") is True

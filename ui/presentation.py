@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.reports.common import ReportContext, data_date, scope
-from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows
+from analytics.reports.sections import CONVENTION, SECTIONS, Section, kpi_reading, kpi_rows, map_figure, map_reading
 from ui import diffusion, state
 from ui.components import PLOTLY_CONFIG
 
@@ -28,18 +28,23 @@ CSS = """
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
-[data-testid="stMainBlockContainer"], .block-container { padding-top: 1rem !important; max-width: 100% !important; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.35rem; }
-.slide-title { font-size: 2.3rem; font-weight: 700; color: #1f5fa8; line-height: 1.15; margin: 0; }
-.slide-reading { font-size: 1.7rem; font-weight: 600; margin-top: .4rem; }
-.slide-meta { font-size: 1.05rem; color: #5b6472; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.2rem !important; line-height: 1.2 !important; }
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.3rem !important; }
-[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.2rem !important; }
-[data-testid="stBaseButton-primary"] p, [data-testid="stBaseButton-secondary"] p { font-size: 1.15rem; }
+/* one slide = one screen, from 1024×768 to 1920×1080: sizes follow the viewport, labels wrap instead of being cut */
+[data-testid="stMainBlockContainer"], .block-container { padding: .6rem 1.2rem .4rem !important; max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: .45rem !important; }
+.slide-title { font-size: clamp(1.5rem, 2.6vw, 2.4rem); font-weight: 700; color: #1f5fa8; line-height: 1.15; margin: 0; }
+.slide-reading { font-size: clamp(1.05rem, min(1.9vw, 3.2vh), 1.75rem); font-weight: 600; line-height: 1.3; margin: 0; }
+.slide-meta { font-size: clamp(.85rem, 1.1vw, 1.05rem); color: #4b5361; margin: 0; }
+.st-key-slide_chart { height: calc(100vh - 11rem - 2 * clamp(1.05rem, min(1.9vw, 3.2vh), 1.75rem) * 1.3); min-height: 240px; }
+.st-key-slide_chart [data-testid="stPlotlyChart"], .st-key-slide_chart [data-testid="stElementContainer"] { height: 100%; }
+[data-testid="stMetric"] { padding: .5rem .8rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: clamp(2rem, min(3.6vw, 6vh), 3.2rem) !important; line-height: 1.15 !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: clamp(.95rem, 1.35vw, 1.3rem) !important;
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; line-height: 1.2 !important; }
+[data-testid="stMetricLabel"] { height: auto !important; min-height: 2.4em; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: clamp(.9rem, 1.2vw, 1.2rem) !important; }
+.st-key-slide_nav button p { font-size: clamp(.95rem, 1.2vw, 1.15rem); white-space: nowrap; }
 </style>
 """
-
 
 def sidebar() -> bool:
     """Draw the toggle in the sidebar; True while presenting."""
@@ -62,14 +67,14 @@ def _context() -> ReportContext:
 
 def enlarge(fig: go.Figure) -> go.Figure:
     """The dashboard's figure, for a screen seen from across a meeting room."""
-    height = max(620, min(780, int((fig.layout.height or 380) * 1.3)))
-    fig.update_layout(height=height, font=dict(size=20), legend=dict(font=dict(size=18)),
+    # no fixed height: the chart fills the room left on the screen by the title and the reading (CSS, `slide_chart`)
+    fig.update_layout(height=None, autosize=True, font=dict(size=18), legend=dict(font=dict(size=16)),
                       margin=dict(l=20, r=20, t=40, b=20))
-    fig.update_xaxes(tickfont=dict(size=17), title_font=dict(size=18))
-    fig.update_yaxes(tickfont=dict(size=17), title_font=dict(size=18))
+    fig.update_xaxes(tickfont=dict(size=15), title_font=dict(size=16))
+    fig.update_yaxes(tickfont=dict(size=15), title_font=dict(size=16))
     for trace in fig.data:
         if "textfont" in trace:
-            trace.textfont.size = 18
+            trace.textfont.size = 16
     return fig
 
 
@@ -81,26 +86,35 @@ def _quit() -> None:
     st.session_state[KEY] = False
 
 
+def _slides() -> list:
+    """The deck: the key figures, the convention's years, the sections of the COPIL pack, then the territory map."""
+    return ["kpi", CONVENTION, *SECTIONS, MAP]
+
+
+MAP = Section("map", map_figure, lambda ctx: [], map_reading, title="Où vivent les participants")
+
+
 def run() -> None:
-    """Draw the current slide of the deck."""
+    """Draw the current slide of the deck. Keyboard: ← / → change slide, Échap quits; the buttons are reachable
+    with Tab and the focus is visible."""
     st.html(CSS)
     ctx = _context()
-    slides = ["kpi", CONVENTION] + SECTIONS  # the convention's years first after the key figures
+    slides = _slides()
     n = len(slides)
     i = max(0, min(n - 1, st.session_state.get(SLIDE, 0)))
     st.session_state[SLIDE] = i
     heading = "Chiffres clés" if i == 0 else slides[i].heading
 
-    top = st.columns([1.7, 6, 1.6, 1.3, 1.1], vertical_alignment="center")
-    top[0].button("◀ Précédent", on_click=_go, args=(-1, n), disabled=i == 0, shortcut="Left", width="stretch",
-                  key="presentation_prev")
-    top[1].html(f'<p class="slide-title">{escape(heading)}</p>'
-                f'<span class="slide-meta">{i + 1} / {n} · {escape(ctx.period_text)} · Filtres : {escape(ctx.filters_text)}</span>')
-    top[2].button("Suivant ▶", on_click=_go, args=(1, n), disabled=i == n - 1, shortcut="Right", width="stretch",
-                  type="primary", key="presentation_next")
-    top[3].button("Quitter", on_click=_quit, shortcut="Esc", width="stretch", key="presentation_quit",
+    with st.container(horizontal=True, vertical_alignment="center", key="slide_nav", gap="small"):
+        st.button("Précédent", icon=":material/arrow_back:", on_click=_go, args=(-1, n), disabled=i == 0, shortcut="Left",
+                  key="presentation_prev", help="Diapositive précédente (touche ←)")
+        st.button("Suivant", icon=":material/arrow_forward:", on_click=_go, args=(1, n), disabled=i == n - 1,
+                  shortcut="Right", type="primary", key="presentation_next", help="Diapositive suivante (touche →)")
+        st.button("Quitter", icon=":material/close:", on_click=_quit, shortcut="Esc", key="presentation_quit",
                   help="Revenir au tableau de bord (touche Échap)")
-    top[4].html(f'<span class="slide-meta">Données au {fmt.MISSING if ctx.data_date is None else fmt.day(ctx.data_date)}</span>')
+        st.html(f'<p class="slide-meta">{i + 1} / {n} · {escape(ctx.period_text)} · Filtres : {escape(ctx.filters_text)} · '
+                f'Données au {fmt.MISSING if ctx.data_date is None else fmt.day(ctx.data_date)}</p>', width="stretch")
+    st.html(f'<h1 class="slide-title">{escape(heading)}</h1>')
 
     if ctx.fig["positioned"] == 0:
         st.info("Aucune personne ne correspond à cette sélection : quittez la présentation pour changer la période ou les filtres.")
@@ -112,10 +126,12 @@ def run() -> None:
             for col, (label, value, _, change) in zip(cols, rows[start:start + 4]):
                 col.metric(label, value, delta=None if change == fmt.MISSING else change, delta_color="off", border=True,
                            delta_arrow="down" if change.startswith("−") else "up" if change.startswith("+") else "off")
-        st.html(f'<p class="slide-reading">{escape(SECTIONS[0].reading(ctx))}</p>')
+        st.html(f'<p class="slide-reading">{escape(kpi_reading(ctx))}</p>')
         return
     section = slides[i]
     # diffusion mode: the figures of ctx are the suppressed ones and the chart is masked like the pages' charts
-    st.plotly_chart(enlarge(diffusion.figure(section.figure(ctx))), config=PLOTLY_CONFIG, width="stretch",
-                    key=f"presentation_chart_{section.key}")
-    st.html(f'<p class="slide-reading">{escape(section.reading(ctx))}</p>')
+    fig = enlarge(diffusion.figure(section.figure(ctx)))
+    reading = section.reading(ctx)
+    with st.container(key="slide_chart"):
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", height="stretch", key=f"presentation_chart_{section.key}")
+    st.html(f'<p class="slide-reading">{escape(reading)}</p>')

@@ -62,7 +62,7 @@ def choropleth(frame: pl.DataFrame, geojson: dict, metric: str = "participants",
             lon=places["longitude"].to_list(), lat=places["latitude"].to_list(), mode="markers+text",
             text=places["commune"].to_list(), textposition="top center", textfont=dict(size=11, color="#2c3e50"),
             marker=dict(size=9, color=ACCENT, line=dict(color="white", width=1.5), symbol="circle"),
-            customdata=[[c] for c in places["code"].to_list()], name="Lieux de rendez-vous",
+            customdata=[[c] for c in places["code"].to_list()], name="Lieux de rendez-vous", showlegend=True,
             hovertemplate="%{text} : lieu de rendez-vous<extra></extra>"))
     else:
         fig.add_trace(go.Scattergeo(lon=[rows[0]["longitude"]], lat=[rows[0]["latitude"]], mode="markers",
@@ -85,7 +85,8 @@ def choropleth(frame: pl.DataFrame, geojson: dict, metric: str = "participants",
             hovertemplate="%{text}<extra></extra>", customdata=[[r["code"]] for r in shown]))
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
     fig = style(fig, title, height=height)
-    fig.update_layout(margin=dict(l=0, r=0, t=50 if title else 10, b=0),
+    # the orange dots are explained by a legend (« Lieux de rendez-vous »), not by their colour alone
+    fig.update_layout(margin=dict(l=0, r=0, t=50 if title else 10, b=0), showlegend=True,
                       legend=dict(orientation="h", yanchor="bottom", y=0.0, xanchor="left", x=0.0))
     return fig
 

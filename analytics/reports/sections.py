@@ -258,6 +258,53 @@ def _positive_rate_table(ctx):
     return rows
 
 
+def _positive_rate_reading(ctx):
+    """The month with the highest rate of positive exits (its own sentence: the Sankey slide already gives the total)."""
+    frame = align_positive_rate(exits.positive_rate_by_month(ctx.ds), ctx.fig)
+    months = [(m, e, p, r) for m, e, p, r in rows_of(frame.select("month", "exits", "positive_exits", "rate"), ctx.fig)
+              if isinstance(r, float) and isinstance(e, int) and e > 0]
+    if not months:
+        return "Aucune sortie mois par mois à comparer sur la période."
+    best = max(months, key=lambda row: (row[3], row[1]))
+    return (f"Meilleur mois : {fmt.month_label(best[0], long=True)}, {fmt.percent(best[3], 0)} de sorties positives "
+            f"({fmt.number(best[2])} sur {fmt.number(best[1])}) ; sur la période, {fmt.percent(ctx.fig['positive_exit_rate'])}.")
+
+
+def kpi_reading(ctx: ReportContext) -> str:
+    """The sentence of the key-figures slide: who came in and how they left."""
+    f = ctx.fig
+    return (f"{fmt.number(f['positioned'])} personnes positionnées, {fmt.number(f['participants'])} accompagnées ; "
+            f"{fmt.number(f['exits'])} sorties dont {fmt.percent(f['positive_exit_rate'])} positives.")
+
+
+def map_figure(ctx: ReportContext) -> go.Figure:
+    """The territory map of the Territoire page (participants per commune), as the diffusion mode may publish it."""
+    from analytics import geo
+    from analytics.charts import territory as territory_charts
+    from analytics.diffusion import align_map, align_territory
+    from analytics.indicators import territory
+
+    ref = geo.communes_ref()
+    communes, epcis = territory.commune_table(ctx.ds, ref), territory.epci_table(ctx.ds, ref)
+    shown, _ = align_territory(communes, epcis, ctx.fig)
+    frame = align_map(territory.map_frame(ctx.ds, ref), shown, ctx.fig)
+    return territory_charts.choropleth(frame, geo.geojson(), "participants", territory.meeting_places(ref))
+
+
+def map_reading(ctx: ReportContext) -> str:
+    from analytics import geo
+    from analytics.indicators import territory
+
+    ref = geo.communes_ref()
+    communes, epcis = territory.commune_table(ctx.ds, ref), territory.epci_table(ctx.ds, ref)
+    summary = territory.territory_summary(communes, epcis)
+    top = _top(ctx.fig["commune"])
+    text = f"Les participants habitent {fmt.number(summary['communes'])} communes de {fmt.number(summary['epcis'])} EPCI"
+    if top:
+        text += f" ; la plus représentée : {top[0]} ({fmt.number(top[1])} participants)"
+    return text + "."
+
+
 def _immersion_table(ctx):
     f = ctx.fig
     imm = f["immersions"]
@@ -379,7 +426,7 @@ SECTIONS: list[Section] = [
             title="Parcours et motifs de sortie"),
     Section("positive_rate_by_month",
             lambda ctx: pathway_charts.positive_rate(align_positive_rate(exits.positive_rate_by_month(ctx.ds), ctx.fig)),
-            _positive_rate_table, _exit_reading, wide=True),
+            _positive_rate_table, _positive_rate_reading, wide=True),
     Section("exits_by_immersion", lambda ctx: pathway_charts.exits_by_immersion(immersion_frame(ctx)),
             _immersion_table, _immersion_reading, title="Immersions (PMSMP) et sorties"),
     Section("exit_category", lambda ctx: bar_h(list(ctx.fig["exit_category"]), [None if isinstance(v, str) else v for v in
