@@ -134,6 +134,7 @@ def extract_dir(n: int, seed: int, work: Path) -> tuple[Path, dict | None]:
 def remove_db(path: Path) -> None:
     for p in (path, Path(f"{path}.wal"), Path(f"{path}.lock"), Path(f"{path}.refused.jsonl")):
         p.unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.history", ignore_errors=True)  # the store's past states (hard links, analytics/store.py)
 
 
 # ---------------------------------------------------------------- choosing the year and the filters

@@ -52,8 +52,29 @@ def import_(params: dict) -> dict:
     """`analytics.importer.run_import` of the extract into a fresh DuckDB file."""
     from analytics.importer import run_import
 
+    if params.get("data_path"):  # the shared store: its data files go there
+        os.environ["COACHING_DATA_PATH"] = params["data_path"]
     result, wall, cpu = timed(run_import, params["src"], params["db"])
-    return {"wall": wall, "cpu": cpu, "counts": result.counts, "db_bytes": os.path.getsize(params["db"])}
+    if params["db"].startswith("ducklake:"):
+        size = sum(f.stat().st_size for f in Path(params["data_path"]).rglob("*") if f.is_file())
+    else:
+        size = os.path.getsize(params["db"])
+    return {"wall": wall, "cpu": cpu, "counts": result.counts, "db_bytes": size}
+
+
+def year_call(params: dict) -> dict:
+    """A year's `compute_indicators` on a warm read-only connection (either store): the connection's opening, then
+    `repeat` calls after one untimed call."""
+    from analytics.indicators import Period, compute_indicators
+    from analytics.store import connect_readonly
+
+    if params.get("data_path"):
+        os.environ["COACHING_DATA_PATH"] = params["data_path"]
+    con, open_s, _ = timed(connect_readonly, params["db"])
+    period = Period.year(params["year"])
+    compute_indicators(con, period)
+    walls = [timed(compute_indicators, con, period)[1] for _ in range(params["repeat"])]
+    return {"open": open_s, "calls": walls}
 
 
 def floor(params: dict) -> dict:
@@ -231,7 +252,7 @@ def dashboard(params: dict) -> dict:
     return out
 
 
-KINDS = {"generate": generate, "import": import_, "floor": floor, "engine": engine, "engine_pair": engine_pair, "peer": peer,
+KINDS = {"generate": generate, "import": import_, "year_call": year_call, "floor": floor, "engine": engine, "engine_pair": engine_pair, "peer": peer,
          "dashboard": dashboard}
 
 

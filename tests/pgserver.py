@@ -78,6 +78,11 @@ class PgServer:
             raise RuntimeError(r.stderr)
         return self.dsn(name)
 
+    def database_size(self, name: str) -> int:
+        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", name, "-tAc",
+                            f"SELECT pg_database_size('{name}')"], capture_output=True, text=True, check=True)
+        return int(r.stdout.strip())
+
     def dsn(self, name: str) -> str:
         return f"dbname={name} host=127.0.0.1 port={self.port} user={self.user}"
 
