@@ -114,3 +114,29 @@ def test_cli_projection(sample_db, capsys):
     assert set(out) >= {"months", "entries_needed", "prescriptions_needed"}
     assert main(["projection", "--db", str(sample_db), "--at", "2023-13-01", "--json"]) == 2
     assert "date invalide" in capsys.readouterr().err
+
+
+def test_file_active_page_shows_the_forecast_and_its_past_error(app, sample_db):
+    from contextlib import closing
+
+    from analytics.indicators.projection import load_persons
+    from analytics.reports.common import data_date
+    from analytics.store import connect_readonly
+
+    at = app("pages/file_active.py")
+    assert not at.exception, [e.value for e in at.exception]
+    specs = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    with closing(connect_readonly(sample_db)) as con:
+        latest = data_date(con)
+        expected = project(load_persons(con), latest, 6, 40)
+    line = next(t for t in specs["file_active_forecast"]["data"] if t.get("name") == "File active prévue")
+    assert line["y"][1:] == [m["expected"] for m in expected["months"].values()]
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["Mois", "File active prévue", "Intervalle à 80 %", "Erreur moyenne passée",
+                                   "Entrées nécessaires", "Prescriptions nécessaires"]
+    assert table["Entrées nécessaires"].tolist() == [str(n) for n in expected["entries_needed"].values()]
+    # a forecast made earlier uses only what was known then
+    at.date_input(key="projection_at").set_value(date(2023, 6, 30)).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["Mois"].tolist()[0] == "Juillet 2023"
