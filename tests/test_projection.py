@@ -140,3 +140,28 @@ def test_file_active_page_shows_the_forecast_and_its_past_error(app, sample_db):
     assert not at.exception
     table = at.dataframe[-1].value
     assert table["Mois"].tolist()[0] == "Juillet 2023"
+
+
+def test_reports_carry_the_forecast_and_the_convention(sample_db, tmp_path):
+    from contextlib import closing
+
+    import openpyxl
+
+    from analytics.indicators import Filters, Period
+    from analytics.indicators.projection import load_persons
+    from analytics.reports.xlsx import SHEETS, build_xlsx
+    from analytics.store import connect_readonly
+
+    out = tmp_path / "bilan.xlsx"
+    with closing(connect_readonly(sample_db)) as con:
+        build_xlsx(con, Period.year(2023), Filters(), out)
+        expected = project(load_persons(con), date(2023, 12, 31), 6, 40)
+    wb = openpyxl.load_workbook(out)
+    rows = list(wb[SHEETS["caseload"]].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "Mois prévu")
+    forecast = rows[head + 1: head + 7]
+    assert [r[1] for r in forecast] == [m["expected"] for m in expected["months"].values()]
+    assert [r[5] for r in forecast] == list(expected["entries_needed"].values())
+    convention = list(wb[SHEETS["convention"]].iter_rows(values_only=True))
+    participants = next(r for r in convention if r[0] == "Participants")
+    assert 117 in participants  # 2023, the reference year
