@@ -105,6 +105,25 @@ DEFINITIONS: dict[str, Definition] = {
                                   "nom, libellé, type, caractère obligatoire et valeurs acceptées."),
     "import_history": Definition("Historique des imports", "Les imports enregistrés dans la base, du plus récent au plus ancien : "
                                  "date, fichier, nombres de lignes, personnes nouvelles ou mises à jour, nouvelles entrées et sorties."),
+    # caseload projection (SPEC-indicators v2, analytics/indicators/projection.py)
+    "projection": Definition("Prévision de la file active", "File active attendue les mois suivant la date de prévision, avec un "
+                             "intervalle à 80 %, calculée avec ce qui était connu à cette date seulement. Sorties : pour chaque "
+                             "personne présente, la probabilité de sortir selon le temps déjà passé dans l'action (Kaplan-Meier "
+                             "sur toutes les entrées passées, prolongé par le taux de sortie observé au-delà de la durée médiane). "
+                             "Entrées : tirées au hasard (loi de Poisson) autour du rythme mensuel récent (moyenne pondérée des "
+                             "24 derniers mois, les plus récents comptant le plus), corrigé des variations saisonnières quand au "
+                             "moins deux années complètes existent. 2 000 simulations : la valeur attendue est leur moyenne, "
+                             "l'intervalle va du 10e au 90e centile. En diffusion, une prévision fondée sur moins de k personnes "
+                             "n'est pas affichée."),
+    "entries_needed": Definition("Entrées nécessaires", "Entrées à obtenir dans le mois, en plus de celles attendues, pour que la file "
+                                 "active attendue atteigne l'objectif ; celles demandées les mois précédents comptent ensuite avec "
+                                 "leur probabilité d'être encore présentes."),
+    "prescriptions_needed": Definition("Prescriptions nécessaires", "Entrées nécessaires divisées par la part des prescriptions des "
+                                       "12 mois précédant la date de prévision qui ont abouti à une entrée (arrondi au-dessus)."),
+    "projection_backtest": Definition("Erreur des prévisions passées", "La même méthode appliquée à la fin de chacun des 12 mois "
+                                      "précédents dont la suite est connue, comparée à la file active constatée ensuite : erreur "
+                                      "absolue moyenne (en personnes) selon l'horizon, et part des mois où la réalité est tombée "
+                                      "dans l'intervalle à 80 %."),
     # Convention page (series over the convention, SPEC-indicators v2)
     "convention_years": Definition("Les années de la convention", "Chaque année civile depuis la première année de données, "
                                    "calculée exactement comme une période seule (mêmes définitions que les autres pages) ; "

@@ -1,11 +1,10 @@
 """Reference and synthetic tracking extracts (SPEC-extract v1).
 
 * `reference_extract()` builds the anonymised extract of the "Coaching emploi" action,
-  territory "5 vallées", as exported on 2024-01-15: its 2023 figures, computed with the
-  SPEC-indicators definitions, are exactly those of the real 2023 report
-  (`reference/bilan-2023.json`). It also holds the 2022 history (persons who entered
-  and left in 2022, the 2022 non-entrants, and the ~20 persons carried over into 2023)
-  and the first days of 2024, none of which changes the 2023 figures.
+  territory "5 vallées", over the whole convention: 2022 to the data date `REFERENCE_SNAPSHOT`
+  (30/10/2026). Its 2023 figures, computed with the SPEC-indicators definitions, are exactly those
+  of the real 2023 report (`reference/bilan-2023.json`): the 2022–2023 part is built as it was
+  exported on 2024-01-15, then carried on month by month without changing anything up to that day.
 * `synthetic_extract(n, seed)` builds an extract of `n` persons with the same shape,
   spread over 2021–2025, fully vectorised (1 000 000 persons in well under a minute).
 * `write_extract(frames, out_dir)` writes the three CSV files the way French office
@@ -29,7 +28,9 @@ from analytics import schema
 
 __all__ = ["reference_extract", "synthetic_extract", "write_extract", "REFERENCE_SNAPSHOT", "SYNTHETIC_SNAPSHOT"]
 
-REFERENCE_SNAPSHOT = date(2024, 1, 15)  # the day the reference extract was exported
+REFERENCE_SNAPSHOT = date(2026, 10, 30)  # the data date of the reference extract (the last day it records)
+_FIRST_SNAPSHOT = date(2024, 1, 15)  # the 2022–2023 part is built as it was exported on that day, then extended
+_EXTENSION_SEED = 5_2026
 SYNTHETIC_SNAPSHOT = date(2025, 12, 31)  # last day with recorded events in a synthetic extract
 _REFERENCE_SEED = 5_2023
 
@@ -126,7 +127,10 @@ _SIX_MONTHS = {
 
 # Association closed (no appointment, no entry): summer and Christmas weeks.
 _CLOSURES = [(date(2022, 8, 8), date(2022, 8, 19)), (date(2022, 12, 26), date(2022, 12, 30)),
-             (date(2023, 8, 7), date(2023, 8, 18)), (date(2023, 12, 26), date(2023, 12, 29))]
+             (date(2023, 8, 7), date(2023, 8, 18)), (date(2023, 12, 26), date(2023, 12, 29)),
+             (date(2024, 8, 5), date(2024, 8, 16)), (date(2024, 12, 23), date(2024, 12, 31)),
+             (date(2025, 8, 4), date(2025, 8, 15)), (date(2025, 12, 22), date(2025, 12, 31)),
+             (date(2026, 8, 3), date(2026, 8, 14))]
 
 
 def _easter(year: int) -> date:
@@ -532,7 +536,7 @@ def _place_immersions(rng: random.Random, lo: date, hi: date, k: int) -> list[tu
 
 
 def _build_reference(rng: random.Random) -> dict[str, pl.DataFrame]:
-    snapshot = REFERENCE_SNAPSHOT
+    snapshot = _FIRST_SNAPSHOT
     # ---- entries
     h22 = [_Person("h22", entry=d) for d in _entry_dates(rng, 2022, _ENTRIES_2022, earliest=date(2022, 1, 10))]
     second_half = [p for p in h22 if p.entry >= date(2022, 7, 1)]
@@ -746,9 +750,157 @@ def _build_reference(rng: random.Random) -> dict[str, pl.DataFrame]:
     return {"participants": participants_df, "rendez_vous": rdv_df, "immersions": imm_df}
 
 
+# Prescriptions a month after the first export (2023: ~9.5 a month), by month of the year and by year: fewer in summer
+# and at Christmas, more at the « rentrée » and in January; 2025 a little busier, 2026 a little quieter.
+_PRESCRIPTION_RATE = 9.0
+_SEASON = {1: 1.2, 2: 1.0, 3: 1.05, 4: 0.95, 5: 0.9, 6: 0.95, 7: 0.8, 8: 0.4, 9: 1.35, 10: 1.3, 11: 1.05, 12: 0.65}
+_YEAR = {2024: 1.0, 2025: 1.08, 2026: 0.95}
+_PROFILE_COLUMNS = ["prescripteur", "commune", "code_insee", "sexe", "age", "niveau_formation", "statut", "situation_familiale",
+                    "frein_principal", "freins_secondaires", "situation_emploi_entree", "rqth"]
+
+
+def _extend_reference(frames: dict[str, pl.DataFrame], rng: random.Random, data_date: date) -> dict[str, pl.DataFrame]:
+    """Carry the extract exported on `_FIRST_SNAPSHOT` on to `data_date` without changing anything it held up to that
+    day (so every 2022 and 2023 figure stays as it was): the persons still in the action leave (or not) after it, new
+    persons are prescribed, enter and leave each month, with their appointments and immersions.
+
+    Durations of stay, exit reasons with their detail and profiles are drawn from the 2022–2023 persons themselves; a
+    profile is a 2023 participant's (age moved by up to two years). The person « En attente » of December 2023 stays so:
+    the 2023 report counts them as such.
+    """
+    people = frames["participants"]
+    done = people.filter(pl.col("date_sortie").is_not_null())
+    stays = sorted((e - b).days for b, e in zip(done["date_entree"], done["date_sortie"]))
+    outcomes = list(zip(done.filter(pl.col("date_sortie").dt.year() == 2023)["motif_sortie"],
+                        done.filter(pl.col("date_sortie").dt.year() == 2023)["detail_sortie"]))
+    profiles = people.filter(pl.col("date_entree").dt.year() == 2023).select(_PROFILE_COLUMNS).rows(named=True)
+    later = _FIRST_SNAPSHOT + _D
+
+    def stay_beyond(spent: int) -> int:
+        longer = [d for d in stays if d > spent]
+        return rng.choice(longer) if longer else spent + rng.randint(7, 90)
+
+    def exit_fields(entry: date, spent: int = 0) -> dict:
+        exit_ = _prev_open(entry + timedelta(days=stay_beyond(spent)))
+        if exit_ <= max(entry, later - _D) or exit_ > data_date:
+            return {}
+        reason, detail = rng.choice(outcomes)
+        out = {"date_sortie": exit_, "motif_sortie": reason, "detail_sortie": detail, "qualification_obtenue": False}
+        if reason == "Formation" and detail in ("Certifiante", "Qualifiante"):
+            out["qualification_obtenue"] = detail == "Certifiante" or rng.random() < 0.25
+        if reason != "Décès" and rng.random() < 0.85:
+            d = _next_open(exit_ + timedelta(days=rng.randint(27, 35)))
+            if d <= data_date:
+                out["date_suivi_post_sortie"] = d
+                out["situation_post_sortie"] = rng.choice(_POST_EXIT_TEXT.get((reason, detail))
+                                                          or _GENERIC_POST_EXIT_TEXT.get((reason, None)) or ["Sans nouvelles"])
+        if exit_ <= _add_months(data_date, -6) and reason != "Décès":
+            out["situation_6_mois"] = _draw(rng, dict(zip(schema.SITUATION_6_MONTHS, _SIX_MONTHS[reason], strict=True)))
+        return out
+
+    # ---- those still in the action on the first export day, and the two prescribed in January 2024 still waiting
+    updated = []
+    for row in people.rows(named=True):
+        if row["date_entree"] is not None and row["date_sortie"] is None:
+            row.update(exit_fields(row["date_entree"], (_FIRST_SNAPSHOT - row["date_entree"]).days))
+        elif row["date_entree"] is None and row["date_prescription"] >= date(2024, 1, 1):
+            row["motif_non_entree"] = "Non adhésion"
+        updated.append(row)
+    # ---- newcomers, month by month
+    newcomers = []
+    month = date(2024, 1, 1)
+    while month <= data_date:
+        last = min(_month(month.year, month.month)[1], data_date)
+        days = [d for d in _open_days(max(month, later), last)]
+        n = _poisson(rng, _PRESCRIPTION_RATE * _SEASON[month.month] * _YEAR.get(month.year, 1.0) * len(days) / 21) if days else 0
+        for prescription in sorted(rng.choice(days) for _ in range(n)):
+            profile = dict(rng.choice(profiles))
+            profile["age"] = min(max(int(profile["age"]) + rng.randint(-2, 2), 18), 64)
+            row = {**{c: None for c in people.columns}, **profile, "date_prescription": prescription,
+                   "territoire": schema.DEFAULT_TERRITORY, "action": schema.DEFAULT_ACTION}
+            delay = rng.randint(1, 7) if rng.random() < 0.8 else rng.randint(8, 30)
+            first_rdv = _next_open(prescription + timedelta(days=delay))
+            if rng.random() < 0.85:
+                entry = first_rdv if rng.random() < 0.6 else _next_open(first_rdv + timedelta(days=rng.randint(2, 8)))
+                if entry <= data_date:
+                    row.update(date_premier_rdv=first_rdv, date_entree=entry, date_fin_prevue=_add_months(entry, 6))
+                    row.update(exit_fields(entry))
+                else:
+                    row.update(date_premier_rdv=first_rdv if first_rdv <= data_date else None, motif_non_entree="En attente")
+            else:
+                row["motif_non_entree"] = "Non adhésion"
+                if rng.random() < 0.7 and first_rdv <= data_date:
+                    row["date_premier_rdv"] = first_rdv
+            newcomers.append(row)
+        month = _add_months(month, 1)
+    start = people.height + 1
+    for i, row in enumerate(newcomers):
+        row["id_participant"] = f"CE-{start + i:04d}"
+    participants = pl.DataFrame(updated + newcomers, schema=people.schema, orient="row")
+
+    # ---- appointments and immersions after the first export day
+    rdv, imm = [], []
+    for row in updated + newcomers:
+        pid, entry, exit_ = row["id_participant"], row["date_entree"], row["date_sortie"]
+        new = row["date_prescription"] >= later
+        if entry is None:
+            if new and row["date_premier_rdv"] is not None:
+                rdv.append((pid, row["date_premier_rdv"], "Physique",
+                            "Présent" if row["motif_non_entree"] == "En attente" or rng.random() < 0.4 else "Absent non excusé"))
+            continue
+        end = min(exit_ or data_date, data_date)
+        if end < later:
+            continue
+        if new and row["date_premier_rdv"] < entry:
+            rdv.append((pid, row["date_premier_rdv"], "Physique", "Présent"))
+        d = entry
+        while d < later:
+            d += timedelta(days=7)
+        periods = []
+        if exit_ is not None and rng.random() < 0.45:
+            lo = max(entry + timedelta(days=14), later)
+            if (exit_ - lo).days > 20:
+                try:
+                    periods = _place_immersions(rng, lo, exit_, 2 if rng.random() < 0.25 else 1)
+                except AssertionError:  # no room for it before the exit
+                    periods = []
+                for j, (a, b) in enumerate(periods):
+                    led = row["motif_sortie"] == "Emploi" and j == len(periods) - 1 and rng.random() < 0.35
+                    imm.append((pid, a, b, rng.choice(SECTORS), led))
+        first = True
+        while d <= end:
+            if _is_open(d):
+                if first and d == entry:
+                    rdv.append((pid, d, "Physique", "Présent"))
+                elif any(a <= d <= b for a, b in periods):
+                    rdv.append((pid, d, "Téléphone", "Présent"))
+                else:
+                    rdv.append((pid, d, _draw(rng, {"Physique": 70, "Téléphone": 22, "Visio": 6, "Collectif": 2}),
+                                _draw(rng, {"Présent": 84, "Absent excusé": 10, "Absent non excusé": 6})))
+            first = False
+            d += timedelta(days=7)
+        if exit_ is not None and row["motif_sortie"] in ("Fin de suivi", "Emploi", "Formation") and (exit_ - entry).days % 7:
+            rdv.append((pid, exit_, "Physique" if row["motif_sortie"] == "Fin de suivi" else "Téléphone", "Présent"))
+    rdv_df = pl.concat([frames["rendez_vous"], pl.DataFrame(rdv, schema=frames["rendez_vous"].schema, orient="row")])
+    imm_df = pl.concat([frames["immersions"], pl.DataFrame(imm, schema=frames["immersions"].schema, orient="row")])
+    return {"participants": participants, "rendez_vous": rdv_df.sort("id_participant", "date", "modalite", maintain_order=True),
+            "immersions": imm_df.sort("id_participant", "date_debut")}
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw with Python's generator (Knuth's method: the means here are small)."""
+    limit, k, product = pow(2.718281828459045, -mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
 def reference_extract() -> dict[str, pl.DataFrame]:
-    """The reference extract (snapshot of 2024-01-15) whose 2023 figures are those of the 2023 report."""
-    return _build_reference(random.Random(_REFERENCE_SEED))
+    """The reference extract: 2022 to `REFERENCE_SNAPSHOT` (autumn 2026), whose 2023 figures are those of the 2023 report
+    (the 2022–2023 part as exported on `_FIRST_SNAPSHOT`, then carried on by `_extend_reference`)."""
+    return _extend_reference(_build_reference(random.Random(_REFERENCE_SEED)), random.Random(_EXTENSION_SEED),
+                             REFERENCE_SNAPSHOT)
 
 
 # --------------------------------------------------------------------------------------------

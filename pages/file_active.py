@@ -5,8 +5,10 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.config import objective_for
-from analytics.charts.caseload import caseload_vs_target, flows, prescriptions
-from analytics.diffusion import align_counts, align_flows, align_series, masked_names, rows_of
+from analytics.charts.caseload import caseload_forecast, caseload_vs_target, flows, prescriptions
+from analytics.diffusion import align_counts, align_flows, align_series, masked_names, rows_of, suppressed_k
+from analytics.indicators.projection import backtest_summary, basis_too_small
+from analytics.reports.common import data_date
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
                                            prescriptions_by_month, year_earlier)
 from ui import components as ui
@@ -66,3 +68,43 @@ else:
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
     ui.data_table(pl.DataFrame(rows))
     ui.mask_legend([v for row in rows_of(table.select("caseload", "entries", "exits"), fig) for v in row] + [average])
+
+    # ---------------------------------------------------------------- the forecast (from the data date by default)
+    st.subheader("Prévision des prochains mois")
+    con = state.connection()
+    latest = data_date(con) if con is not None else None
+    if latest is not None:
+        c1, c2 = st.columns([1, 1])
+        at = c1.date_input("Prévision faite le", value=latest, max_value=latest, format="DD/MM/YYYY", key="projection_at",
+                           help="Seules les données connues à cette date sont utilisées ; par défaut la date des données.")
+        months = c2.selectbox("Horizon", [3, 6, 12], index=1, format_func=lambda n: f"{n} mois", key="projection_months")
+        with st.spinner("Simulation des prochains mois…"):
+            forecast, frame, past = state.projection(at, months)
+        if basis_too_small(forecast, suppressed_k(fig)):
+            st.info(f"Prévision non affichée en mode diffusion : elle reposerait sur moins de {suppressed_k(fig)} personnes.")
+        else:
+            ui.chart(caseload_forecast(frame), "file_active_forecast", definition="projection")
+            summary = {r["horizon"]: r for r in backtest_summary(past).iter_rows(named=True)} if past.height else {}
+            rows = []
+            for h, (m, f) in enumerate(forecast["months"].items(), start=1):
+                err = summary.get(h)
+                rows.append({"Mois": fmt.month_label(m, long=True).capitalize(), "File active prévue": fmt.number(f["expected"], 1),
+                             "Intervalle à 80 %": f"{fmt.number(f['low'])} à {fmt.number(f['high'])}",
+                             "Erreur moyenne passée": "–" if err is None else f"± {fmt.number(err['mean_abs_error'], 1)}",
+                             "Entrées nécessaires": fmt.number(forecast["entries_needed"][m]),
+                             "Prescriptions nécessaires": fmt.number(forecast["prescriptions_needed"][m])})
+            st.markdown(f"**{ui.label('entries_needed')} et {ui.label('prescriptions_needed').lower()}**",
+                        help=ui.help_text("entries_needed") + " " + ui.help_text("prescriptions_needed"))
+            ui.data_table(pl.DataFrame(rows))
+            share = forecast["entry_share"]
+            st.caption(f"Rythme d'entrée retenu : {fmt.number(forecast['basis']['entries_per_month'], 1)} par mois ; "
+                       f"part des prescriptions suivies d'une entrée sur les 12 derniers mois : {fmt.percent(share)}.")
+            if past.height:
+                coverage = float(((past["actual"] >= past["low"]) & (past["actual"] <= past["high"])).mean())
+                st.markdown(f"**{ui.label('projection_backtest')}**", help=ui.help_text("projection_backtest"))
+                st.caption(f"Méthode rejouée à {fmt.number(past['at'].n_unique())} dates passées : erreur moyenne de "
+                           f"{fmt.number(summary[1]['mean_abs_error'], 1)} personne(s) à 1 mois et de "
+                           f"{fmt.number(summary[max(summary)]['mean_abs_error'], 1)} à {max(summary)} mois ; la file active "
+                           f"constatée est tombée dans l'intervalle à 80 % dans {fmt.percent(coverage, 0)} des cas.")
+            else:
+                st.caption("Pas encore assez d'historique pour mesurer l'erreur des prévisions passées.")

@@ -20,7 +20,9 @@ K = 11
 NOT_PERSONS_METRICS = ("Mois à l'objectif", "Communes de résidence", "Intercommunalités", "Délai médian", "Durée médiane",
                        "Pour 1 000", "1ers RDV", "Taux")
 NOT_PERSONS_COLUMNS = {"Communes", "Population", "Code INSEE", "Mois", "Pour 1 000 hab.", "Part", "Taux de sorties positives",
-                       "Écart à l'objectif", "Évolution", "Colonne", "Libellé", "Obligatoire", "Renseignées", "Complétude"}
+                       "Écart à l'objectif", "Évolution",
+                       "Entrées nécessaires", "Prescriptions nécessaires",  # targets derived from a forecast, not persons
+                       "Colonne", "Libellé", "Obligatoire", "Renseignées", "Complétude"}
 LEAD = re.compile(r"^\s*(\d[\d\u00a0\u202f ]*)([,.]\d+)?[\s\u00a0]*(%|j\b|mois|pts)?")
 WHOLE = re.compile(r"^[−+-]?\d[\d\u00a0\u202f ]*$")
 RATE_TRACES = ("Taux", "Objectif")

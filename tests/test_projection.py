@@ -114,3 +114,54 @@ def test_cli_projection(sample_db, capsys):
     assert set(out) >= {"months", "entries_needed", "prescriptions_needed"}
     assert main(["projection", "--db", str(sample_db), "--at", "2023-13-01", "--json"]) == 2
     assert "date invalide" in capsys.readouterr().err
+
+
+def test_file_active_page_shows_the_forecast_and_its_past_error(app, sample_db):
+    from contextlib import closing
+
+    from analytics.indicators.projection import load_persons
+    from analytics.reports.common import data_date
+    from analytics.store import connect_readonly
+
+    at = app("pages/file_active.py")
+    assert not at.exception, [e.value for e in at.exception]
+    specs = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    with closing(connect_readonly(sample_db)) as con:
+        latest = data_date(con)
+        expected = project(load_persons(con), latest, 6, 40)
+    line = next(t for t in specs["file_active_forecast"]["data"] if t.get("name") == "File active prévue")
+    assert line["y"][1:] == [m["expected"] for m in expected["months"].values()]
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["Mois", "File active prévue", "Intervalle à 80 %", "Erreur moyenne passée",
+                                   "Entrées nécessaires", "Prescriptions nécessaires"]
+    assert table["Entrées nécessaires"].tolist() == [str(n) for n in expected["entries_needed"].values()]
+    # a forecast made earlier uses only what was known then
+    at.date_input(key="projection_at").set_value(date(2023, 6, 30)).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["Mois"].tolist()[0] == "Juillet 2023"
+
+
+def test_reports_carry_the_forecast_and_the_convention(sample_db, tmp_path):
+    from contextlib import closing
+
+    import openpyxl
+
+    from analytics.indicators import Filters, Period
+    from analytics.indicators.projection import load_persons
+    from analytics.reports.xlsx import SHEETS, build_xlsx
+    from analytics.store import connect_readonly
+
+    out = tmp_path / "bilan.xlsx"
+    with closing(connect_readonly(sample_db)) as con:
+        build_xlsx(con, Period.year(2023), Filters(), out)
+        expected = project(load_persons(con), date(2023, 12, 31), 6, 40)
+    wb = openpyxl.load_workbook(out)
+    rows = list(wb[SHEETS["caseload"]].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "Mois prévu")
+    forecast = rows[head + 1: head + 7]
+    assert [r[1] for r in forecast] == [m["expected"] for m in expected["months"].values()]
+    assert [r[5] for r in forecast] == list(expected["entries_needed"].values())
+    convention = list(wb[SHEETS["convention"]].iter_rows(values_only=True))
+    participants = next(r for r in convention if r[0] == "Participants")
+    assert 117 in participants  # 2023, the reference year

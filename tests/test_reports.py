@@ -378,7 +378,7 @@ def test_cli_report_xlsx(sample_db, tmp_path, capsys):
     out = tmp_path / "bilan.xlsx"
     code, stdout, err = run(capsys, "report", "--db", str(sample_db), "--year", "2023", "--out", str(out))
     assert code == 0, err
-    assert f"{out}" in stdout and "15 feuilles" in stdout
+    assert f"{out}" in stdout and f"{len(SHEETS)} feuilles" in stdout
     wb = openpyxl.load_workbook(out)
     assert cell(wb[SHEETS["prescriptions"]], "Positionnés") == 134
     assert not list(tmp_path.glob(".*tmp*"))  # the temporary file was renamed

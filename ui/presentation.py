@@ -62,7 +62,18 @@ def _context() -> ReportContext:
     territories, actions = scope(con, sel.filters) if con is not None else ([], [])
     return ReportContext(sel.period, sel.filters, state.dataset(), state.figures(), data_date(con) if con is not None else None,
                          territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters),
-                         convention=state.convention(sel.filters))
+                         convention=state.convention(sel.filters), forecast=_forecast(con, sel))
+
+
+def _forecast(con, sel) -> tuple | None:
+    """The caseload projection made at the end of the period (or the data date), as the reports make it."""
+    from analytics.indicators.projection import basis_too_small
+
+    latest = data_date(con) if con is not None else None
+    found = state.projection(min(sel.period.end, latest), 6) if latest is not None else None
+    if found is None or basis_too_small(found[0], diffusion.k() if diffusion.enabled() else None):
+        return None
+    return found
 
 
 def enlarge(fig: go.Figure) -> go.Figure:

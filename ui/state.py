@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import streamlit as st
 
 from analytics import indicators
@@ -315,11 +316,32 @@ def convention(filters: Filters | None = None):
     return convention_frame({key: figures(sub, filters) for key, sub in sub_periods(span, "year")}, span)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _projection(path: str, version: str, at: date, months: int, filters: Filters) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    from analytics.config import caseload_target_for
+    from analytics.indicators.projection import backtest, forecast_frame, load_persons, project
+
+    persons = load_persons(_connection(path, version), filters)
+    target = caseload_target_for(filters)
+    forecast = project(persons, at, months, target)
+    return forecast, forecast_frame(persons, forecast), backtest(persons, at, months, target=target)
+
+
+def projection(at: date, months: int = 6) -> tuple[dict, pl.DataFrame, pl.DataFrame] | None:
+    """The caseload forecast made on `at` for the selection's filters, its frame to draw, and the backtest of the same
+    method at the previous month ends (`analytics.indicators.projection`), cached; None on an empty store."""
+    version = store_version(current_db())
+    if version is None:
+        return None
+    return _projection(str(current_db()), version, at, months, selection().filters)
+
+
 def clear_caches() -> None:
     """After an import made from the app."""
     _imports.clear()
     _options.clear()
     _figures.clear()
+    _projection.clear()
     _suppressed.clear()
     _typology_outcomes.clear()
     _typology_years.clear()

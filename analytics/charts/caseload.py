@@ -66,3 +66,33 @@ def prescriptions(frame: pl.DataFrame, months: list[str], title: str | None = No
     fig.update_layout(barmode="stack")
     fig.update_xaxes(type="category")
     return style(fig, title)
+
+
+def caseload_forecast(frame: pl.DataFrame, title: str | None = None) -> go.Figure:
+    """The observed caseload of the last months, then the forecast (expected, with its 80 % interval as a band) and the
+    convention's target (`analytics.indicators.projection.forecast_frame`)."""
+    if frame.is_empty():
+        return empty(title)
+    observed, future = frame.filter(pl.col("kind") == "observé"), frame.filter(pl.col("kind") == "prévu")
+    x_obs, x_fut = month_labels(observed["month"].to_list()), month_labels(future["month"].to_list())
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x_fut + x_fut[::-1], y=future["high"].to_list() + future["low"].to_list()[::-1], fill="toself",
+                             fillcolor="rgba(31, 95, 168, 0.15)", line=dict(width=0), name="Intervalle à 80 %", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x_obs, y=observed["caseload"].to_list(), mode="lines+markers", name="File active observée",
+                             line=dict(color=PRIMARY, width=3), hovertemplate="%{x} : %{y} personnes<extra></extra>"))
+    # the forecast line starts from the last observed month
+    x_line = x_obs[-1:] + x_fut
+    y_line = observed["caseload"].to_list()[-1:] + future["expected"].to_list()
+    fig.add_trace(go.Scatter(x=x_line, y=y_line, mode="lines+markers+text", name="File active prévue",
+                             line=dict(color=PRIMARY, width=3, dash="dot"),
+                             text=[""] * len(x_obs[-1:]) + [fmt.number(v, 1) for v in future["expected"]], textposition="top center",
+                             customdata=[["", ""]] * len(x_obs[-1:]) + [[fmt.number(lo), fmt.number(hi)] for lo, hi in
+                                                                         zip(future["low"], future["high"])],
+                             hovertemplate="%{x} : %{y:.1f} prévus (de %{customdata[0]} à %{customdata[1]})<extra></extra>"))
+    target = frame["target"][0]
+    if target is not None:
+        x_all = x_obs + x_fut
+        fig.add_trace(go.Scatter(x=x_all, y=[target] * len(x_all), mode="lines", name=f"Objectif ({target})",
+                                 line=dict(color=TARGET, dash="dash"), hoverinfo="skip"))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_obs + x_fut)
+    return style(fig, title)

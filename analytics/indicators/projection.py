@@ -296,3 +296,24 @@ def backtest_summary(frame: pl.DataFrame) -> pl.DataFrame:
         ((c("expected") - c("actual")).abs() / c("actual").clip(1)).mean().round(4).alias("mean_abs_pct_error"),
         ((c("actual") >= c("low")) & (c("actual") <= c("high"))).mean().round(4).alias("coverage"))
         .sort("horizon"))
+
+
+def forecast_frame(persons: pl.DataFrame, forecast: dict, history_months: int = 12) -> pl.DataFrame:
+    """month, kind (« observé » / « prévu »), caseload, expected, low, high, target: the last `history_months` months
+    observed up to the month of `at` (as known on `at`), then the forecast — what the File active page draws."""
+    at = date.fromisoformat(forecast["at"])
+    known = known_on(persons.select("date_prescription", "date_entree", "date_sortie"), at)
+    past = [_key(_add_months(_month_start(at), -k)) for k in range(history_months - 1, -1, -1)]
+    observed = actual_caseload(known, past)
+    rows = [(m, "observé", observed[m], None, None, None, forecast["target"]) for m in past]
+    rows += [(m, "prévu", None, f["expected"], f["low"], f["high"], forecast["target"]) for m, f in forecast["months"].items()]
+    return pl.DataFrame(rows, schema={"month": pl.String, "kind": pl.String, "caseload": pl.Int64, "expected": pl.Float64,
+                                      "low": pl.Int64, "high": pl.Int64, "target": pl.Int64}, orient="row")
+
+
+def basis_too_small(forecast: dict, k: int | None) -> bool:
+    """Diffusion mode: a forecast built on fewer than k persons (in the action on `at`, or entered before it) is not shown."""
+    if k is None:
+        return False
+    basis = forecast.get("basis") or {}
+    return basis.get("active_at", 0) < k or basis.get("persons", 0) < k

@@ -46,6 +46,7 @@ class ReportContext:
     suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
     convention: pl.DataFrame | None = None  # the years of the convention side by side (analytics.indicators.series)
     source_import: dict | None = None  # the import the figures were computed on (`store.current_import`)
+    forecast: tuple | None = None  # (projection, frame to draw, backtest) made at the end of the period (or the data date)
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -134,6 +135,26 @@ def convention_years(con: duckdb.DuckDBPyConnection, filters: Filters, transform
     return convention_frame(series(con, span, filters, "year", transform)["series"], span)
 
 
+def forecast_of(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, suppress: int | None = None,
+                months: int = 6) -> tuple | None:
+    """The caseload projection made at the end of the period (or at the data date when it is earlier), its frame to
+    draw and its backtest (`analytics.indicators.projection`); None on an empty store, or when the diffusion mode
+    forbids it (built on fewer than k persons)."""
+    from analytics.config import caseload_target_for
+    from analytics.indicators.projection import backtest, basis_too_small, forecast_frame, load_persons, project
+
+    last = data_date(con)
+    if last is None:
+        return None
+    at = min(period.end, last)
+    persons = load_persons(con, filters)
+    target = caseload_target_for(filters)
+    forecast = project(persons, at, months, target)
+    if basis_too_small(forecast, suppress):
+        return None
+    return forecast, forecast_frame(persons, forecast), backtest(persons, at, months, target=target)
+
+
 def scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[list[str], list[str]]:
     """Territories and actions of the persons the filters select."""
     where, params = filters.sql("p")
@@ -157,7 +178,8 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
     ctx = ReportContext(ds.period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress,
                         convention=convention_years(con, filters, lambda f, p: figures(dataset(con, p, filters))
                                                     if suppress else f),
-                        source_import=current_import(con))
+                        source_import=current_import(con),
+                        forecast=forecast_of(con, period, filters, suppress))
     if previous:
         ctx.previous_ds = dataset(con, ds.period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)

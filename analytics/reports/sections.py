@@ -485,6 +485,51 @@ def _convention_reading(ctx):
     return text + "."
 
 
+def _forecast_fig(ctx):
+    if ctx.forecast is None:
+        return convention_charts.empty(message="Prévision non disponible pour cette sélection")
+    return caseload_charts.caseload_forecast(ctx.forecast[1])
+
+
+def forecast_rows(forecast: dict, past) -> list[list]:
+    """Month, expected, 80 % interval, mean past error at that horizon, entries and prescriptions needed (raw values)."""
+    from analytics.indicators.projection import backtest_summary
+
+    errors = {r["horizon"]: r["mean_abs_error"] for r in backtest_summary(past).iter_rows(named=True)} if past.height else {}
+    return [[m, f["expected"], f["low"], f["high"], errors.get(h), forecast["entries_needed"][m], forecast["prescriptions_needed"][m]]
+            for h, (m, f) in enumerate(forecast["months"].items(), start=1)]
+
+
+def _forecast_table(ctx):
+    if ctx.forecast is None:
+        return [["Prévision"], ["Non disponible"]]
+    rows = [["Mois", "Prévue", "Intervalle à 80 %", "Erreur passée", "Entrées nécessaires", "Prescriptions nécessaires"]]
+    for m, e, lo, hi, err, n, p in forecast_rows(ctx.forecast[0], ctx.forecast[2]):
+        rows.append([fmt.month_label(m), fmt.number(e, 1), f"{fmt.number(lo)} à {fmt.number(hi)}",
+                     fmt.MISSING if err is None else f"± {fmt.number(err, 1)}", fmt.number(n), fmt.number(p)])
+    return rows
+
+
+def _forecast_reading(ctx):
+    if ctx.forecast is None:
+        return "Prévision non disponible (base vide, ou trop peu de personnes en mode diffusion)."
+    forecast = ctx.forecast[0]
+    last_month, last = list(forecast["months"].items())[-1]
+    text = (f"Prévision au {fmt.day(forecast['at'])} : {fmt.number(last['expected'], 1)} personnes attendues en "
+            f"{fmt.month_label(last_month)} (de {fmt.number(last['low'])} à {fmt.number(last['high'])})")
+    if forecast["target"] is not None:
+        entries = sum(n for n in forecast["entries_needed"].values() if n)
+        prescriptions = sum(n for n in forecast["prescriptions_needed"].values() if n)
+        text += (f" ; pour tenir l'objectif de {forecast['target']} : {fmt.number(entries)} entrées de plus, soit "
+                 f"{fmt.number(prescriptions)} prescriptions, sur {len(forecast['months'])} mois" if entries else
+                 f" ; l'objectif de {forecast['target']} serait tenu sans entrée supplémentaire")
+    return text + "."
+
+
+FORECAST = Section("projection", _forecast_fig, _forecast_table, _forecast_reading, wide=True)
+SECTIONS[2:2] = [FORECAST]  # after the caseload and its flows: will the caseload reach the target?
+
+
 CONVENTION = Section("convention_years", _convention_fig, _convention_table, _convention_reading, wide=True)
 
 

@@ -25,7 +25,9 @@ from analytics.indicators import Filters, Period
 from analytics.diffusion import align_monthly, rows_of
 from analytics.reports.common import (APP_NAME, ReportContext, build_context, education_label, esf_rows, month_title,
                                       monthly_tracking, monthly_tracking_headers)
-from analytics.reports.sections import immersion_frame
+from analytics.charts.convention import year_label
+from analytics.indicators.series import CONVENTION_COLUMNS
+from analytics.reports.sections import forecast_rows, immersion_frame
 
 HEADER_ROWS = 5  # title, scope, period, filters, data date
 FIRST_TABLE_ROW = HEADER_ROWS + 1
@@ -47,6 +49,7 @@ SHEETS = {
     "caseload": "File active",
     "monthly": "Suivi mensuel",
     "esf": "FSE+",
+    "convention": "Convention",
 }
 
 
@@ -268,8 +271,30 @@ def _caseload(book: _Book) -> None:
     rows = [[month_title(m), n, target] for m, n in f["monthly_caseload"].items()]
     row = book.table(ws, FIRST_TABLE_ROW, ["Mois", "File active", "Objectif"], rows, ["text", "int", "int"],
                      ["Moyenne", (f["average_caseload"], "dec2"), target], note=help_text("monthly_caseload"))
-    book.table(ws, row, ["Indicateur", "Valeur"], [["Objectif de la convention", f["caseload_target"]]], ["text", "int"],
-               note=help_text("caseload_target") + (f" {objective.note}" if objective.note else ""))
+    row = book.table(ws, row, ["Indicateur", "Valeur"], [["Objectif de la convention", f["caseload_target"]]], ["text", "int"],
+                     note=help_text("caseload_target") + (f" {objective.note}" if objective.note else ""))
+    if book.ctx.forecast is not None:
+        forecast, _, past = book.ctx.forecast
+        rows = [[month_title(m), (e, "dec2"), lo, hi, (err, "dec2"), n, p] for m, e, lo, hi, err, n, p in forecast_rows(forecast, past)]
+        book.table(ws, row, ["Mois prévu", "File active prévue", "Bas (80 %)", "Haut (80 %)", "Erreur moyenne passée",
+                             "Entrées nécessaires", "Prescriptions nécessaires"], rows,
+                   ["text", "dec2", "int", "int", "dec2", "int", "int"],
+                   note=help_text("projection") + " " + help_text("entries_needed") + " " + help_text("prescriptions_needed")
+                   + " " + help_text("projection_backtest"),
+                   section=f"Prévision faite le {fmt.day(forecast['at'])}")
+
+
+def _convention(book: _Book) -> None:
+    frame = book.ctx.convention
+    ws = book.sheet(SHEETS["convention"], "les années de la convention", [44] + [14] * 8)
+    if frame is None or frame.is_empty():
+        ws.write(FIRST_TABLE_ROW, 0, "Aucune donnée dans la base.", book.f["note"])
+        return
+    heads = [year_label(y, p, t) for y, p, t in frame.select("year", "partial", "through").iter_rows()]
+    rows = [[label] + [(v, "pct" if kind == "pct" else "dec2" if kind == "dec" else "int") for v in frame[column].to_list()]
+            for column, (label, kind) in CONVENTION_COLUMNS.items()]
+    book.table(ws, FIRST_TABLE_ROW, ["Indicateur", *heads], rows, ["text"] + ["int"] * len(heads),
+               note=help_text("convention_years"))
 
 
 def _monthly(book: _Book) -> None:
@@ -337,6 +362,7 @@ def build_xlsx_from_context(ctx: ReportContext, out) -> list[str]:
     _caseload(book)
     _monthly(book)
     _esf(book)
+    _convention(book)
     book.close()
     data = buf.getvalue()
     if hasattr(out, "write"):
