@@ -137,12 +137,34 @@ def open_store(db):
         raise CliError(f"base illisible : {path} ({str(exc).splitlines()[0]})") from None
 
 
+PROGRESS_AFTER_S = 2.0  # an import that lasts longer says where it is, on stderr
+
+
+def _progress_printer(after: float = PROGRESS_AFTER_S, every: float = 2.0):
+    """A `progress(share, text)` callback printing « [ 42 %] text » on stderr: nothing for the first `after`
+    seconds (a small extract imports silently), then at a new phase or every `every` seconds."""
+    import time
+
+    start, state = time.monotonic(), {"last": 0.0, "phase": None}
+
+    def show(share: float, text: str) -> None:
+        now = time.monotonic()
+        phase = text.split(" :")[0]
+        if now - start < after or (phase == state["phase"] and now - state["last"] < every and share < 1.0):
+            return
+        state.update(last=now, phase=phase)
+        print(f"[{share * 100:3.0f} %] {text}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def cmd_import(args) -> int:
     from analytics.extract import ExtractError
     from analytics.importer import run_import
 
     try:
-        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns)
+        result = run_import(args.path, args.db, drop_identifying_columns=args.drop_identifying_columns,
+                            progress=_progress_printer())
     except ExtractError as exc:
         print(f"Extrait refusé : {len(exc.problems)} problème(s), la base n'a pas été modifiée.", file=sys.stderr)
         for p in exc.problems:
