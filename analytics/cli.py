@@ -140,7 +140,7 @@ def open_store(db):
 PROGRESS_AFTER_S = 2.0  # an import that lasts longer says where it is, on stderr
 
 
-def _progress_printer(after: float = PROGRESS_AFTER_S, every: float = 2.0):
+def _progress_printer(after: float = PROGRESS_AFTER_S, every: float = 5.0):
     """A `progress(share, text)` callback printing « [ 42 %] text » on stderr: nothing for the first `after`
     seconds (a small extract imports silently), then at a new phase or every `every` seconds."""
     import time
