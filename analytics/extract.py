@@ -564,7 +564,7 @@ class _TableRun:
     ignored: list[str] = field(default_factory=list)
     columns: list[str] | None = None  # as read from the file (code_insee may then be derived)
     rows: int = 0
-    known: pl.Series | None = None  # participants: their identifiers (trimmed, non-null)
+    known: pl.Series | None = None  # participants: their identifiers (trimmed, non-null, distinct), sorted
 
 
 class _Context:
@@ -664,7 +664,7 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
         every = pl.concat(ids)
         for line, value in every.filter(pl.col("id_participant").is_duplicated()).iter_rows():
             run.problems.append(Problem(label, line, "id_participant", value, _check_message("field_uniqueness", "id_participant", table)))
-        run.known = every["id_participant"].unique()
+        run.known = every["id_participant"].unique().sort()
     elif table is S.PARTICIPANTS and run.columns is not None and "id_participant" in run.columns:
         run.known = pl.Series("id_participant", [], dtype=pl.String)
     return run
@@ -672,10 +672,16 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
 
 def _check_references(label: str, typed: pl.DataFrame, known: pl.Series, raw_ids: pl.Series | None,
                       problems: list[Problem]) -> None:
-    """Appointments or immersions whose person is not in participants (`known`: their identifiers)."""
+    """Appointments or immersions whose person is not in participants (`known`: their identifiers, sorted)."""
     # the identifiers used, from the distinct raw values when known (trimmed as the cells were)
     used = raw_ids.str.strip_chars().replace("", None).drop_nulls().unique() if raw_ids is not None else typed["id_participant"].drop_nulls().unique()
-    unknown = used.filter(~used.is_in(known.implode()))
+    # `known` is sorted: a binary search per identifier used, rather than hashing every known identifier again for
+    # each batch (`is_in`: 11 s of CPU over the batches of a million persons' appointments)
+    if known.len():
+        found = known.gather(known.search_sorted(used).clip(0, known.len() - 1))
+        unknown = used.filter(found != used)
+    else:
+        unknown = used
     if unknown.len() == 0:
         return
     bad = typed.filter(pl.col("id_participant").is_in(unknown.implode()))
