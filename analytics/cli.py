@@ -206,6 +206,27 @@ def open_store(args, as_of: int | None = None):
         raise CliError(f"base illisible : {path} ({str(exc).splitlines()[0]})") from None
 
 
+PROGRESS_AFTER_S = 2.0  # an import that lasts longer says where it is, on stderr
+
+
+def _progress_printer(after: float = PROGRESS_AFTER_S, every: float = 5.0):
+    """A `progress(share, text)` callback printing « [ 42 %] text » on stderr: nothing for the first `after`
+    seconds (a small extract imports silently), then at a new phase or every `every` seconds."""
+    import time
+
+    start, state = time.monotonic(), {"last": 0.0, "phase": None}
+
+    def show(share: float, text: str) -> None:
+        now = time.monotonic()
+        phase = text.split(" :")[0]
+        if now - start < after or (phase == state["phase"] and now - state["last"] < every and share < 1.0):
+            return
+        state.update(last=now, phase=phase)
+        print(f"[{share * 100:3.0f} %] {text}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def cmd_import(args) -> int:
     from analytics.extract import ExtractError
     from analytics.importer import run_import
@@ -223,7 +244,8 @@ def cmd_import(args) -> int:
             raise CliError(f"{exc} ({args.mapping})", 2) from None
     location = _location(args)
     try:
-        result = run_import(args.path, location, drop_identifying_columns=args.drop_identifying_columns, mapping=profile)
+        result = run_import(args.path, location, drop_identifying_columns=args.drop_identifying_columns, mapping=profile,
+                            progress=_progress_printer())
     except LakeError as exc:
         raise CliError(f"import impossible, la base n'a pas été modifiée : {exc}") from None
     except ExtractError as exc:

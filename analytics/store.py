@@ -308,27 +308,36 @@ def _upgrade_layout(con: duckdb.DuckDBPyConnection) -> None:
 IMPORT_MEMORY_LIMIT = "1GB"
 
 
-def _stage_people(con: duckdb.DuckDBPyConnection) -> None:
-    """`staging.people`: the snapshot's persons with their `person_key` (a person already stored keeps its key, a
-    new one takes the next free number, in the extract's order). Written to the staging file, before the store's
-    transaction (DuckDB writes one database per transaction)."""
+def _staged(extract: Extract, name: str) -> str:
+    """SQL reading one staged table of the extract (its Parquet parts, `analytics.extract.StagedTables`)."""
+    parts = sorted(str(f) for f in Path(extract.staging).glob(f"{name}-*.parquet"))
+    files = ", ".join("'" + f.replace("'", "''") + "'" for f in parts)
+    return f"read_parquet([{files}])"
+
+
+def _stage_people(con: duckdb.DuckDBPyConnection, extract: Extract) -> str:
+    """The snapshot's persons with their `person_key` (a person already stored keeps its key, a new one takes the
+    next free number, in the extract's order), written beside the staged tables before the store's transaction;
+    returns the SQL that reads them."""
     try:
         base = run(con, "SELECT coalesce(max(person_key), 0) FROM participants")[0][0]
     except duckdb.CatalogException:  # a new shared store: its tables are created in the import's transaction
         base = 0
     if base == 0:  # an empty store: no key to keep
-        run(con, "CREATE OR REPLACE TABLE staging.people AS SELECT *, __ord + 1 AS person_key FROM staging.participants")
-        return
-    join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
-    run(con, f"""CREATE OR REPLACE TABLE staging.people AS
-                 SELECT n.*, coalesce(o.person_key, {int(base)} + row_number() OVER (PARTITION BY o.person_key IS NULL ORDER BY n.__ord))::BIGINT AS person_key
-                 FROM staging.participants n LEFT JOIN (SELECT {', '.join(KEY)}, person_key FROM participants) o ON {join}""")
+        keyed = f"SELECT *, __ord + 1 AS person_key FROM {_staged(extract, 'participants')}"
+    else:
+        join = " AND ".join(f"o.{k} = n.{k}" for k in KEY)
+        keyed = f"""SELECT n.*, coalesce(o.person_key, {int(base)} + row_number() OVER (PARTITION BY o.person_key IS NULL ORDER BY n.__ord))::BIGINT AS person_key
+                    FROM {_staged(extract, 'participants')} n LEFT JOIN (SELECT {', '.join(KEY)}, person_key FROM participants) o ON {join}"""
+    target = str(Path(extract.staging) / "people.parquet").replace("'", "''")
+    run(con, f"COPY ({keyed}) TO '{target}' (FORMAT parquet, COMPRESSION lz4)")
+    return f"read_parquet('{target}')"
 
 
 def _apply(con: duckdb.DuckDBPyConnection, extract: Extract, shared: bool = False, before_commit=None) -> ImportResult:
-    """Apply a validated extract, read from its staging file (`Extract.staging`), in one transaction (schema upgrades
-    included on the shared store, so that an import is one snapshot); `before_commit(con, import_id)` runs last
-    inside it (the lake labels its snapshot)."""
+    """Apply a validated extract, read from its staged Parquet files (`Extract.staging`), in one transaction (schema
+    upgrades included on the shared store, so that an import is one snapshot); `before_commit(con, import_id)` runs
+    last inside it (the lake labels its snapshot)."""
     def prepare() -> None:
         ensure_schema(con, shared)
         geo.backfill_store(con)  # rows of a store written before communes were resolved at import
@@ -337,16 +346,12 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract, shared: bool = Fals
     if not shared:  # on the copy, before the transaction: the queries below read through cursors, which see only
         prepare()   # what is committed (a store written before `person_key` gets it first)
     run(con, f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    literal = str(Path(extract.staging).resolve()).replace("'", "''")
-    run(con, f"ATTACH '{literal}' AS staging")
-    try:
-        return _apply_staged(con, extract, prepare if shared else None, before_commit)
-    finally:
-        run(con, "DETACH staging")
+    run(con, "SET enable_progress_bar = false")
+    return _apply_staged(con, extract, prepare if shared else None, before_commit)
 
 
 def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None, before_commit=None) -> ImportResult:
-    _stage_people(con)
+    people = _stage_people(con, extract)
     counts = extract.counts
     run(con, "BEGIN TRANSACTION")
     try:
@@ -363,17 +368,17 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None
               count(*) FILTER (WHERE n.date_entree IS NOT NULL AND (o.id_participant IS NULL OR o.date_entree IS NULL))::BIGINT AS new_entries,
               count(*) FILTER (WHERE n.date_sortie IS NOT NULL AND (o.id_participant IS NULL OR o.date_sortie IS NULL))::BIGINT AS new_exits,
               count(*)::BIGINT AS n_people
-            FROM staging.people n LEFT JOIN participants o ON {join}""").fetchall()[0]
+            FROM {people} n LEFT JOIN participants o ON {join}""").fetchall()[0]
         n_new, n_updated, new_entries, new_exits, n_people = stats
         if n_people - n_new:  # persons already stored: replaced (none in a first import)
-            run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM staging.people n WHERE {join})")
-        run(con, f"INSERT INTO participants ({cols}, person_key, import_id) SELECT {cols}, person_key, {import_id} FROM staging.people")
+            run(con, f"DELETE FROM participants o WHERE EXISTS (SELECT 1 FROM {people} n WHERE {join})")
+        run(con, f"INSERT INTO participants ({cols}, person_key, import_id) SELECT {cols}, person_key, {import_id} FROM {people}")
         for name in ("rendez_vous", "immersions"):
             if name not in extract.tables:
                 continue
             # the persons of the snapshot keep their keys: their rows are found by key
             if n_people - n_new:
-                run(con, f"DELETE FROM {name} WHERE person_key IN (SELECT person_key FROM staging.people)")
+                run(con, f"DELETE FROM {name} WHERE person_key IN (SELECT person_key FROM {people})")
             # each row takes its person's key (ids are unique in an extract, and all known: checked)
             if name == "rendez_vous":
                 # in the extract's order: sorting millions of rows would cost a sixth of the import, and the
@@ -381,12 +386,12 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None
                 names = [c.name for c in S.RENDEZ_VOUS.columns if c.name != "id_participant"]
                 run(con, f"""INSERT INTO rendez_vous (person_key, {', '.join(names)})
                              SELECT n.person_key, {', '.join('t.' + c for c in names)}
-                             FROM staging.rendez_vous t JOIN staging.people n USING (id_participant)""")
+                             FROM {_staged(extract, name)} t JOIN {people} n USING (id_participant)""")
             else:  # in date order, so that range scans skip row groups
                 names = S.IMMERSIONS.names
                 run(con, f"""INSERT INTO immersions (action, territoire, {', '.join(names)}, person_key)
                              SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
-                             FROM staging.immersions t JOIN staging.people n USING (id_participant) ORDER BY t.date_debut""")
+                             FROM {_staged(extract, name)} t JOIN {people} n USING (id_participant) ORDER BY t.date_debut""")
         build_read_tables(con)
         __import__("analytics.typology").typology.refit(con)  # the typology of the publics (analytics/typology)
         run(

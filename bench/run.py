@@ -1,25 +1,29 @@
 """`make bench`: how the cost of the import, the indicators and the dashboard grows with the data.
 
     .venv/bin/python -m bench.run                               # sample, 100 000 and 1 000 000 persons
+    .venv/bin/python -m bench.run --sizes 134,100000,1000000,5000000 --large-import-repeat 1 --work /tmp/bench
     .venv/bin/python -m bench.run --sizes 134,100000 --repeat 3 # a quicker run
     .venv/bin/python -m bench.run --sizes 134 --repeat 1 --out /tmp/RESULTS.md --work /tmp/bench
 
 Sizes: `134` is the reference sample `data/sample` (184 persons, 134 positioned in 2023); any other N is a
-synthetic extract of N persons (`analytics.sample.synthetic_extract(N, seed)` + `write_extract`), cached under
-`--work` (default bench/work/, git-ignored) and generated only when missing.
+synthetic extract of N persons written by `coaching sample --participants N --seed S` (chunk by chunk,
+`analytics.synthetic.write_synthetic`; its wall time and peak RSS are reported), cached under `--work` (default
+bench/work/, git-ignored) and generated only when missing.
 
 For each size, in this order (each measurement in its own child process, see bench/workers.py):
-  1. import: `run_import` into a fresh DuckDB file, against the floor, a bare DuckDB
-     `CREATE TABLE … AS SELECT * FROM read_csv(…, delim=';', header=true, dateformat='%d/%m/%Y')` of the
-     same three files into a fresh file — alternated, `--repeat` times each (`--large-import-repeat` at
-     1 000 000 persons and more); wall and CPU time and peak RSS of each;
+  1. import: `coaching import EXTRACT --db FRESH` as a user runs it (a new process, start-up included), against
+     the floor, a bare DuckDB `CREATE TABLE … AS SELECT * FROM read_csv(…, delim=';', header=true,
+     dateformat='%d/%m/%Y')` of the same three files into a fresh file, also in a new process — alternated,
+     `--repeat` times each (`--large-import-repeat` at 1 000 000 persons and more); wall and CPU time and peak
+     RSS of each process;
   2. engine: on a warm read-only connection to the imported store, for the busiest full calendar year
      (most participants among the years the data cover entirely), without filters, with the most frequent
      commune and with the most frequent prescriber of that year: the dataset load, every key of `FIGURES`
      on its own (on a fresh copy of the loaded Dataset, so no population memoised by another figure), the
      whole `compute` and the whole `compute_indicators` call;
   3. the pandas peer (bench/pandas_peer.py): read of the whole tables into pandas, then its computation,
-     timed separately, and its figures compared with the engine's for every key and every filter variant;
+     timed separately, and its figures compared with the engine's for every key and every filter variant
+     (up to `--peer-max` persons: it holds the whole tables, ~6 GB at 1 000 000 persons);
   4. the command line end to end (`coaching indicators --db … --year Y --json`, Python start-up included)
      and, for reference, the bare start-up (`python -c "import analytics.cli, analytics.indicators"`);
   5. the dashboard (streamlit.testing AppTest in a child process): first run of the default page, then
@@ -27,7 +31,8 @@ For each size, in this order (each measurement in its own child process, see ben
      multiselect (a different commune each time); the server time of each run and the peak RSS.
 
 It prints one table of medians with the ratios and writes it to `--out` (bench/RESULTS.md) with the
-machine's description and the targets of issue #6 marked met or missed.
+machine's description and the targets of issues #6 and #17 marked met or missed. Every step's process reports its
+peak RSS (`ru_maxrss`), and the load average is recorded next to each import and generation.
 """
 
 from __future__ import annotations
@@ -64,6 +69,12 @@ PAIR_ROUNDS, PAIR_REPEAT = 7, 5  # the sample and the largest size alternated: r
 TARGET_PEER = 10.0  # ≥ 10 × faster than the pandas peer
 TARGET_RERUN_MS = 1000.0  # dashboard rerun after a filter change < 1 s of server time
 TARGET_RSS_MB = 2048.0  # dashboard process < 2 GB resident
+# Targets of issue #17 (bounded memory), as a user runs the commands
+HUGE = 5_000_000
+TARGET_IMPORT_RSS_MB = {LARGE: 1536.0, HUGE: 3072.0}  # coaching import peak RSS
+TARGET_IMPORT_FLOOR = 2.5  # coaching import ≤ 2.5 × the floor's process at 1 000 000 persons
+TARGET_GENERATE_RSS_MB = 2048.0  # coaching sample --participants 5 000 000
+TARGET_CLI_S = 1.0  # a year's coaching indicators end to end at 5 000 000 persons
 
 
 def log(msg: str) -> None:
@@ -108,6 +119,7 @@ def worker(kind: str, params: dict, tmp: Path, env: dict | None = None) -> dict:
     out = json.loads(rfile.read_text(encoding="utf-8"))
     out["rss_mb"] = child["rss_mb"]
     out["process_cpu"] = child["cpu"]
+    out["process_wall"] = child["wall"]
     return out
 
 
@@ -125,10 +137,29 @@ def extract_dir(n: int, seed: int, work: Path) -> tuple[Path, dict | None]:
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
-    info = worker("generate", {"n": n, "seed": seed, "out": str(partial)}, work / "tmp")
+    load = os.getloadavg()[0]
+    child = run_child(coaching_cli() + ["sample", "--participants", str(n), "--seed", str(seed), "--out", str(partial)])
+    if child["rc"] != 0:
+        raise RuntimeError(f"coaching sample failed (exit {child['rc']}): {child['stderr'].strip()[-2000:]}")
+    info = {"generate_s": child["wall"], "generate_cpu": child["cpu"], "generate_rss_mb": child["rss_mb"], "generate_load": load}
     (partial / ".complete.json").write_text(json.dumps(info), encoding="utf-8")
     partial.rename(folder)
     return folder, info
+
+
+def coaching_cli() -> list[str]:
+    coaching = Path(sys.executable).with_name("coaching")
+    return [str(coaching)] if coaching.exists() else [sys.executable, "-m", "analytics.cli"]
+
+
+def store_counts(db: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
+    finally:
+        con.close()
 
 
 def remove_db(path: Path) -> None:
@@ -180,7 +211,7 @@ def bench_size(n: int, args, work: Path) -> dict:
     src, gen = extract_dir(n, args.seed, work)
     res["csv_mb"] = sum((src / f"{t}.csv").stat().st_size for t in TABLES if (src / f"{t}.csv").exists()) / 2**20
     if gen:
-        res["generate_s"] = gen.get("generate_s")
+        res.update({k: gen.get(k) for k in ("generate_s", "generate_cpu", "generate_rss_mb", "generate_load")})
 
     # 1. import against the floor, alternated
     reps = args.repeat if n < LARGE else args.large_import_repeat
@@ -193,18 +224,21 @@ def bench_size(n: int, args, work: Path) -> dict:
         remove_db(floor_db)
         log(f"{label(n)}: floor {i + 1}/{reps}")
         fl = worker("floor", {"src": str(src), "db": str(floor_db)}, tmp)
-        T.setdefault("floor", []).append(fl["wall"])
-        T.setdefault("floor:cpu", []).append(fl["cpu"])
+        T.setdefault("floor", []).append(fl["process_wall"])  # a fresh process, start-up included
+        T.setdefault("floor:cpu", []).append(fl["process_cpu"])
         T.setdefault("floor:rss", []).append(fl["rss_mb"])
         res["floor_db_mb"] = fl["db_bytes"] / 2**20
         remove_db(floor_db)
         remove_db(fresh)
         log(f"{label(n)}: import {i + 1}/{reps}")
-        im = worker("import", {"src": str(src), "db": str(fresh)}, tmp)
+        T.setdefault("import:load", []).append(os.getloadavg()[0])
+        im = run_child(coaching_cli() + ["import", str(src), "--db", str(fresh)])
+        if im["rc"] != 0:
+            raise RuntimeError(f"coaching import failed (exit {im['rc']}): {im['stderr'].strip()[-2000:]}")
         T.setdefault("import", []).append(im["wall"])
         T.setdefault("import:cpu", []).append(im["cpu"])
         T.setdefault("import:rss", []).append(im["rss_mb"])
-        res["counts"], res["db_mb"] = im["counts"], im["db_bytes"] / 2**20
+        res["counts"], res["db_mb"] = store_counts(fresh), fresh.stat().st_size / 2**20
     remove_db(store)
     fresh.rename(store)
     remove_db(fresh)
@@ -221,7 +255,9 @@ def bench_size(n: int, args, work: Path) -> dict:
     res["dataset_rows"] = eng["dataset_rows"]
 
     # 3. the pandas peer
-    if not args.skip_peer:
+    if n > args.peer_max:
+        res["notes"].append(f"the pandas peer is not run above {label(args.peer_max)} persons (--peer-max): it holds the whole tables in memory")
+    elif not args.skip_peer:
         log(f"{label(n)}: pandas peer")
         try:
             pr = worker("peer", common, tmp)
@@ -234,8 +270,7 @@ def bench_size(n: int, args, work: Path) -> dict:
             res["peer_keys"] = pr["keys"]
 
     # 4. the command line, end to end
-    coaching = Path(sys.executable).with_name("coaching")
-    cli = [str(coaching)] if coaching.exists() else [sys.executable, "-m", "analytics.cli"]
+    cli = coaching_cli()
     filter_args = {"all": [], "commune": ["--commune", choice["commune"]], "prescriber": ["--prescriber", choice["prescriber"]]}
     log(f"{label(n)}: command line")
     for _ in range(args.repeat):
@@ -307,11 +342,15 @@ def build_rows(results: list[dict]) -> list[tuple[str, str, list, bool]]:
     add("appointments (rendez_vous)", "n", lambda r: r.get("counts", {}).get("rendez_vous"))
     add("immersions", "n", lambda r: r.get("counts", {}).get("immersions"))
     add("CSV files, MB", "MB", lambda r: r.get("csv_mb"))
+    add("generation: coaching sample --participants N, s", "s", lambda r: r.get("generate_s"), True)
+    add("generation peak RSS, MB", "MB", lambda r: r.get("generate_rss_mb"), True)
+    add("  load average (1 min) when generated", "", lambda r: r.get("generate_load"))
     add("DuckDB store, MB", "MB", lambda r: r.get("db_mb"))
     add("year measured (busiest full year)", "", lambda r: r.get("year"))
     # import
-    add("floor: DuckDB read_csv → 3 tables, s", "s", lambda r: med(r, "floor"), True)
-    add("import: run_import, s", "s", lambda r: med(r, "import"), True)
+    add("floor: DuckDB read_csv → 3 tables (fresh process), s", "s", lambda r: med(r, "floor"), True)
+    add("import: coaching import (fresh process), s", "s", lambda r: med(r, "import"), True)
+    add("  load average (1 min) at the imports' start", "", lambda r: med(r, "import:load"))
     add("import ÷ floor (wall)", "x", lambda r: ratio(med(r, "import"), med(r, "floor")))
     add("floor CPU (user+sys), s", "s", lambda r: med(r, "floor:cpu"), True)
     add("import CPU (user+sys), s", "s", lambda r: med(r, "import:cpu"), True)
@@ -445,6 +484,37 @@ def targets(results: list[dict]) -> list[str]:
     return out
 
 
+def targets_17(results: list[dict]) -> list[str]:
+    """Issue #17: bounded memory, as a user runs the commands (each a new process)."""
+    by_n = {r["n"]: r for r in results}
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("**met**" if ok else "**missed**")
+
+    out = []
+    for n, limit in TARGET_IMPORT_RSS_MB.items():
+        r = by_n.get(n)
+        rss = max(r["times"].get("import:rss") or [0]) or None if r else None
+        out.append(f"- `coaching import` peak RSS ≤ {g(limit, 0)} MB at {label(n)} persons: {verdict(None if rss is None else rss <= limit)}"
+                   + ("" if rss is None else f" — {g(rss, 0)} MB (floor: {g(max(r['times'].get('floor:rss') or [0]), 0)} MB)"))
+    r = by_n.get(LARGE)
+    imp, flo = (median(r["times"].get("import")), median(r["times"].get("floor"))) if r else (None, None)
+    ratio = imp / flo if imp and flo else None
+    out.append(f"- `coaching import` ≤ {TARGET_IMPORT_FLOOR}× the floor (both fresh processes) at 1 000 000 persons: "
+               f"{verdict(None if ratio is None else ratio <= TARGET_IMPORT_FLOOR)}"
+               + ("" if ratio is None else f" — {ratio:.2f}× wall ({g(imp, 1)} s vs {g(flo, 1)} s; CPU "
+                  f"{median(r['times'].get('import:cpu')) / median(r['times'].get('floor:cpu')):.2f}×; load average at start "
+                  f"{g(median(r['times'].get('import:load')), 1)})"))
+    r = by_n.get(HUGE)
+    rss = r.get("generate_rss_mb") if r else None
+    out.append(f"- `coaching sample --participants 5000000` ≤ {g(TARGET_GENERATE_RSS_MB, 0)} MB: {verdict(None if rss is None else rss <= TARGET_GENERATE_RSS_MB)}"
+               + ("" if rss is None else f" — {g(rss, 0)} MB in {g(r.get('generate_s'), 0)} s"))
+    cli = median(r["times"].get("cli|all")) if r else None
+    out.append(f"- A year's `coaching indicators` ≤ {TARGET_CLI_S:.0f} s end to end at 5 000 000 persons: "
+               f"{verdict(None if cli is None else cli <= TARGET_CLI_S)}" + ("" if cli is None else f" — {g(cli * 1000, 0)} ms"))
+    return out
+
+
 def hot_spots(results: list[dict]) -> list[str]:
     """The costliest figures and the share of the load at the largest size."""
     big = results[-1]
@@ -546,11 +616,13 @@ def render(results: list[dict], args, info: dict, started: datetime, load_start,
                   for r in results if r.get("import_repeat") != args.repeat) + ". "
         "Each import, floor, engine, pandas and dashboard measurement runs in its own child process (`bench/workers.py`); "
         "peak memory is that process's `ru_maxrss` (`os.wait4`).",
-        f"- Sizes: `sample` = `data/sample` (184 persons, 134 positioned in 2023); others = `synthetic_extract(N, seed={args.seed})` "
-        "written by `write_extract` (UTF-8 BOM, `;`, JJ/MM/AAAA), cached under bench/work/.",
-        "- Import: `run_import` (validation, privacy scan, copy-on-write store) into a fresh file. Floor: "
+        f"- Sizes: `sample` = `data/sample` (184 persons, 134 positioned in 2023); others = `coaching sample --participants N "
+        f"--seed {args.seed}` (`analytics.synthetic.write_synthetic`: chunks of 250 000 persons appended to the files; UTF-8 BOM, "
+        "`;`, JJ/MM/AAAA), cached under the work folder; its wall time and peak RSS are those of that command.",
+        "- Import: `coaching import EXTRACT --db FRESH` (validation, privacy scan, copy-on-write store), a new process, "
+        "start-up included, as a user runs it; store: the embedded DuckDB file. Floor: "
         "`CREATE TABLE t AS SELECT * FROM read_csv(f, delim=';', header=true, dateformat='%d/%m/%Y')` of the same three "
-        "files into a fresh file. Import and floor runs alternate, so that both see the same load.",
+        "files into a fresh file, in a new process (start-up included). Import and floor runs alternate, so that both see the same load.",
         "- Engine: warm read-only connection (`connect_readonly`), one untimed call per filter first; the year is the busiest "
         "full calendar year of the data; filters: none, the year's most frequent commune ("
         + ", ".join(f"{r['label']}: {r.get('commune')}" for r in results) + "), its most frequent prescriber ("
@@ -574,6 +646,10 @@ def render(results: list[dict], args, info: dict, started: datetime, load_start,
         "## Targets of issue #6",
         "",
         *targets(results),
+        "",
+        "## Targets of issue #17 (bounded memory)",
+        "",
+        *targets_17(results),
         "",
         "## Hot spots",
         "",
@@ -615,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic extracts (default 1)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     p.add_argument("--work", type=Path, default=ROOT / "bench" / "work", help="cache of extracts and stores (default bench/work)")
+    p.add_argument("--peer-max", type=int, default=LARGE, help="largest size the pandas peer runs at (default 1000000)")
     p.add_argument("--skip-peer", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--skip-dashboard", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -649,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
                                                        default=str, indent=1), encoding="utf-8")
     print(table(results))
     print()
-    print("\n".join(targets(results)))
+    print("\n".join(targets(results) + targets_17(results)))
     print(f"\nwritten to {args.out}")
     return 0
 

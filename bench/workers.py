@@ -36,14 +36,11 @@ def timed(fn, *args, **kwargs):
 # ---------------------------------------------------------------- data
 
 def generate(params: dict) -> dict:
-    """A synthetic extract of n persons written as CSV (`synthetic_extract` + `write_extract`)."""
-    from analytics.sample import write_extract
-    from analytics.synthetic import synthetic_extract
+    """A synthetic extract of n persons written as CSV, chunk by chunk (`write_synthetic`)."""
+    from analytics.synthetic import write_synthetic
 
-    frames, wall, _ = timed(synthetic_extract, params["n"], params["seed"])
-    counts = {name: df.height for name, df in frames.items()}
-    _, wall_w, _ = timed(write_extract, frames, params["out"])
-    return {"counts": counts, "generate_s": wall, "write_s": wall_w}
+    counts, wall, _ = timed(write_synthetic, params["n"], params["out"], params["seed"])
+    return {"counts": counts, "generate_s": wall}
 
 
 # ---------------------------------------------------------------- import and its floor

@@ -87,13 +87,15 @@ def test_the_bench_runs_end_to_end_on_the_sample(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert "| measure (median) | sample |" in proc.stdout  # the table is printed as well as written
-    for heading in ("## Machine", "## Method", "## Results", "## Targets of issue #6", "## Hot spots", "## Checks"):
+    for heading in ("## Machine", "## Method", "## Results", "## Targets of issue #6", "## Targets of issue #17 (bounded memory)",
+                    "## Hot spots", "## Checks"):
         assert heading in text
     assert "`nproc` = " in text and "Load average" in text and "duckdb " in text and "polars " in text
     rows = {cells[0]: cells[1:] for cells in ([c.strip() for c in line.strip().strip("|").split("|")]
                                               for line in text.splitlines() if line.startswith("| "))}
     expected = [
-        "persons (participants table)", "floor: DuckDB read_csv → 3 tables, s", "import: run_import, s", "import ÷ floor (wall)",
+        "persons (participants table)", "floor: DuckDB read_csv → 3 tables (fresh process), s",
+        "import: coaching import (fresh process), s", "import ÷ floor (wall)", "generation peak RSS, MB",
         "import peak RSS, MB", "compute_indicators, year — sans filtre, ms", "compute_indicators, year — commune, ms",
         "compute_indicators, year — prescripteur, ms", "dataset load (DuckDB → Polars) — sans filtre, ms",
         "coaching indicators --json end to end — sans filtre, ms", "pandas: read 3 tables into DataFrames, ms",
