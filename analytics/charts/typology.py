@@ -35,8 +35,8 @@ def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFr
         if not mine.is_empty():
             fig.add_trace(go.Scattergl(x=mine["axis1"].to_list(), y=mine["axis2"].to_list(), mode="markers",
                                        marker=dict(size=5, color=type_color(t), opacity=0.35),
-                                       name=f"Type {t} : {labels[t]}", legendgroup=f"t{t}",
-                                       hovertemplate=f"Type {t}<extra></extra>"))
+                                       name=f"Type {t}", legendgroup=f"t{t}",
+                                       hovertemplate=f"Type {t} : {labels[t]}<extra></extra>"))
             fig.add_trace(go.Scatter(x=[mine["axis1"].mean()], y=[mine["axis2"].mean()], mode="markers+text",
                                      marker=dict(size=18, color=type_color(t), line=dict(color="white", width=2)),
                                      text=[f"<b>{t}</b>"], textfont=dict(color="white", size=11), textposition="middle center",
@@ -58,8 +58,8 @@ def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFr
     style(fig, title, height=640)
     fig.update_xaxes(title=_axis_title(1, shares), zeroline=False, showgrid=False)
     fig.update_yaxes(title=_axis_title(2, shares), zeroline=False, rangemode="normal")
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01, font=dict(size=11)),
-                      margin=dict(r=10))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, font=dict(size=12)),
+                      margin=dict(r=10, b=40))
     return fig
 
 
