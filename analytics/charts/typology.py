@@ -23,9 +23,10 @@ def _axis_title(i: int, shares: list[float] | None) -> str:
 
 
 def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFrame, shares: list[float] | None = None,
-               variable_names: dict[str, str] | None = None, title: str | None = None) -> go.Figure:
+               variable_names: dict[str, str] | None = None, title: str | None = None, counts: bool = True) -> go.Figure:
     """The first factorial plane of the ACM: persons (a sample, coloured by type; `persons` may be empty, e.g. in
-    diffusion mode), the centre of each type, and the modalities (labelled, one marker per variable)."""
+    diffusion mode), the centre of each type, and the modalities (labelled, one marker per variable; with `counts`,
+    their number of persons on hover)."""
     if modalities.is_empty():
         return empty(title, "Typologie non calculée pour cette base")
     fig = go.Figure()
@@ -51,8 +52,9 @@ def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFr
                                  marker=dict(symbol=symbol, size=9, color="#2c3e50"), text=rows["modality"].to_list(),
                                  textposition="top center", textfont=dict(size=10, color="#2c3e50"),
                                  name=names.get(variable, variable), legendgroup="modalites", legendgrouptitle_text="Modalités",
-                                 customdata=rows["n"].to_list(),
-                                 hovertemplate="%{text} : %{customdata} personnes<extra>" + names.get(variable, variable) + "</extra>"))
+                                 customdata=rows["n"].to_list() if counts else None,
+                                 hovertemplate=("%{text} : %{customdata} personnes" if counts else "%{text}")
+                                 + "<extra>" + names.get(variable, variable) + "</extra>"))
     fig.add_hline(y=0, line=dict(color="#c8ccd4", width=1))
     fig.add_vline(x=0, line=dict(color="#c8ccd4", width=1))
     style(fig, title, height=640)

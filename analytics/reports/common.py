@@ -44,6 +44,7 @@ class ReportContext:
     previous_ds: Dataset | None = None
     previous_fig: dict | None = None
     suppress: int | None = None  # statistical confidentiality threshold (analytics.diffusion), None: raw figures
+    typology: dict | None = None  # analytics.typology.outcomes.report_view: the outcomes by type of the selection
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -130,6 +131,10 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
     ds = dataset(con, period, filters)
     territories, actions = scope(con, filters)
     ctx = ReportContext(period, filters, ds, figures(ds), data_date(con), territories, actions, suppress=suppress)
+    from analytics import typology
+    from analytics.typology.outcomes import report_view
+
+    ctx.typology = report_view(typology.load(con), typology.assignments(con), ds, suppress)
     if previous:
         ctx.previous_ds = dataset(con, period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)

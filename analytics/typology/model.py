@@ -55,7 +55,7 @@ SEED = 0
 EDUCATION_BANDS = {1: "Niveau 1-2 (infra CAP)", 2: "Niveau 1-2 (infra CAP)", 3: "Niveau 3 (CAP/BEP)",
                    4: "Niveau 4 (Bac)"}
 EDUCATION_HIGH = "Niveau 5 et plus (Bac+2 et plus)"
-BARRIER_COUNTS = ["Aucun frein", "1 frein", "2 freins", "3 freins ou plus"]
+BARRIER_COUNTS = ["Aucun frein", "Un frein", "Deux freins", "Trois freins ou plus"]  # in words: not read as counts
 
 
 def profile(persons: pl.DataFrame) -> pl.DataFrame:
