@@ -97,7 +97,8 @@ for line in axis_sentences(typ):
 persons = pl.DataFrame() if diffusion else typ.map_persons  # a point per person is not published in diffusion mode
 if diffusion:
     st.caption("Mode diffusion : les personnes ne sont pas dessinées, seules les modalités le sont.")
-st.plotly_chart(charts.factor_map(typ.map_modalities, persons, typ.types, typ.meta.get("inertia_share"), model.VARIABLES),
+st.plotly_chart(charts.factor_map(typ.map_modalities, persons, typ.types, typ.meta.get("inertia_share"), model.VARIABLES,
+                                  counts=not diffusion),
                 key="typologie_map", config=PLOTLY_CONFIG, width="stretch")
 
 # ---- tables

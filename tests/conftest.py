@@ -151,7 +151,7 @@ def kit() -> SimpleNamespace:
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
-PAGES = ["pages/vue_ensemble.py", "pages/convention.py", "pages/profils.py", "pages/freins.py", "pages/parcours.py",
+PAGES = ["pages/vue_ensemble.py", "pages/convention.py", "pages/profils.py", "pages/typologie.py", "pages/freins.py", "pages/parcours.py",
          "pages/file_active.py", "pages/territoire.py", "pages/activite.py", "pages/rapports.py", "pages/donnees.py"]
 
 

@@ -69,7 +69,7 @@ def test_profile_variables():
     assert prof.row(0) == ("Femme", "Moins de 25 ans", "Niveau 1-2 (infra CAP)", "RSA", "Couple sans enfant", "Aucun",
                            "Aucun frein")
     assert prof.row(1) == ("Non renseigné", "Plus de 55 ans", model.EDUCATION_HIGH, "RQTH", "Non renseigné", "Santé",
-                           "3 freins ou plus")  # Santé, Handicap, Logement: Santé counted once
+                           "Trois freins ou plus")  # Santé, Handicap, Logement: Santé counted once
 
 
 def test_label_reads_french():
@@ -285,3 +285,59 @@ def test_outcomes_by_type_match_a_hand_count(outcome_db):
     att = attendance(con, Period.year(2023), Filters())
     assert att["planned"].sum() == len(persons)
     assert att["attended"].sum() == sum(1 for x in persons if truth[x[0]] == 0)
+
+
+# ---------------------------------------------------------------- diffusion, reports, presentation
+
+
+def test_suppress_merges_small_types_and_masks_their_outcomes():
+    from analytics.typology.outcomes import suppress
+
+    frame = pl.DataFrame({"type": [1, 2, 3, 4], "label": ["A", "B", "C", "D"], "n": [40, 30, 6, 3], "share": [0.5, 0.38, 0.08, 0.04],
+                          "exits": [20, 12, 4, 2], "positive_exits": [9, 6, 1, 2], "positive_exit_rate": [0.45, 0.5, 0.25, 1.0],
+                          "low": [0.2] * 4, "high": [0.7] * 4, "median_days": [100.0, 120.0, 90.0, 80.0]})
+    out = suppress(frame, 11)
+    assert out["type"].to_list() == [1, 2, 0]  # types 3 and 4 (fewer than 11 persons) merged
+    merged = out.row(2, named=True)
+    assert merged["label"].startswith("Autres types") and merged["n"] is None  # 9 < 11: masked
+    # type 1: 9 positive exits of 20 → masked count and rate; type 2: 6 of 12 → masked too (both parts small)
+    assert out.row(0, named=True)["positive_exit_rate"] is None and out.row(0, named=True)["low"] is None
+    # secondary suppression: with the total shown, the merged 9 would be recovered from 79 − 40 − 30: 30 is masked too
+    assert out["n"].to_list() == [40, None, None]
+    big = suppress(frame.with_columns(pl.Series("positive_exits", [12, 6, 1, 2])).with_columns(
+        pl.Series("exits", [30, 12, 4, 2])), 11)
+    assert big.row(0, named=True)["positive_exit_rate"] == 0.45  # 12 of 30: nothing small, the rate stays
+
+
+def test_cli_suppress_and_persons_refused_together(sample_db):
+    code, out = _cli("typology", "--db", str(sample_db), "--year", "2023", "--suppress", "11", "--json")
+    assert code == 0 and out["diffusion"] == {"k": 11}
+    assert all(t["n"] is None or t["n"] >= 11 for t in out["types"])
+    code, err = _cli("typology", "--db", str(sample_db), "--year", "2023", "--suppress", "11", "--persons", "--json")
+    assert code == 1 and "secret statistique" in err
+
+
+def test_pdf_pack_has_the_typology_slide(sample_db, tmp_path, monkeypatch):
+    import io
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from analytics.indicators import Filters, Period
+    from analytics.reports.pdf import build_pdf
+    from analytics.store import connect_readonly
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(buf, format="PNG")
+    monkeypatch.setattr("analytics.reports.pdf.fig_png", lambda fig, width=900, height=None, scale=2: buf.getvalue())
+    con = connect_readonly(sample_db)
+    expected = _cli("typology", "--db", str(sample_db), "--year", "2023", "--json")[1]
+    for suppress_k in (None, 11):
+        out = tmp_path / f"pack-{suppress_k}.pdf"
+        build_pdf(con, Period.year(2023), Filters(), out, suppress=suppress_k)
+        text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\n", " ")
+        assert "Typologie des publics : sorties par type" in text
+        for t in expected["types"]:
+            shown = f"{t['type']}. {t['label'][:20]}" in text
+            assert shown == (suppress_k is None or t["n"] >= 11), t
+    con.close()

@@ -60,9 +60,15 @@ def _context() -> ReportContext:
     previous = sel.period.previous()
     con = state.connection()
     territories, actions = scope(con, sel.filters) if con is not None else ([], [])
-    return ReportContext(sel.period, sel.filters, state.dataset(), state.figures(), data_date(con) if con is not None else None,
-                         territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters),
-                         convention=state.convention(sel.filters), forecast=_forecast(con, sel))
+    ctx = ReportContext(sel.period, sel.filters, state.dataset(), state.figures(), data_date(con) if con is not None else None,
+                        territories, actions, state.dataset(previous, sel.filters), state.figures(previous, sel.filters),
+                        convention=state.convention(sel.filters), forecast=_forecast(con, sel))
+    from analytics.typology.outcomes import report_view
+
+    found = state.typology()
+    ctx.typology = report_view(found[0] if found else None, found[1] if found else None, ctx.ds,
+                               diffusion.k() if diffusion.enabled() else None)
+    return ctx
 
 
 def _forecast(con, sel) -> tuple | None:

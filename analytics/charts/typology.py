@@ -23,9 +23,10 @@ def _axis_title(i: int, shares: list[float] | None) -> str:
 
 
 def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFrame, shares: list[float] | None = None,
-               variable_names: dict[str, str] | None = None, title: str | None = None) -> go.Figure:
+               variable_names: dict[str, str] | None = None, title: str | None = None, counts: bool = True) -> go.Figure:
     """The first factorial plane of the ACM: persons (a sample, coloured by type; `persons` may be empty, e.g. in
-    diffusion mode), the centre of each type, and the modalities (labelled, one marker per variable)."""
+    diffusion mode), the centre of each type, and the modalities (labelled, one marker per variable; with `counts`,
+    their number of persons on hover)."""
     if modalities.is_empty():
         return empty(title, "Typologie non calculée pour cette base")
     fig = go.Figure()
@@ -35,8 +36,8 @@ def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFr
         if not mine.is_empty():
             fig.add_trace(go.Scattergl(x=mine["axis1"].to_list(), y=mine["axis2"].to_list(), mode="markers",
                                        marker=dict(size=5, color=type_color(t), opacity=0.35),
-                                       name=f"Type {t} : {labels[t]}", legendgroup=f"t{t}",
-                                       hovertemplate=f"Type {t}<extra></extra>"))
+                                       name=f"Type {t}", legendgroup=f"t{t}",
+                                       hovertemplate=f"Type {t} : {labels[t]}<extra></extra>"))
             fig.add_trace(go.Scatter(x=[mine["axis1"].mean()], y=[mine["axis2"].mean()], mode="markers+text",
                                      marker=dict(size=18, color=type_color(t), line=dict(color="white", width=2)),
                                      text=[f"<b>{t}</b>"], textfont=dict(color="white", size=11), textposition="middle center",
@@ -51,15 +52,16 @@ def factor_map(modalities: pl.DataFrame, persons: pl.DataFrame, types: pl.DataFr
                                  marker=dict(symbol=symbol, size=9, color="#2c3e50"), text=rows["modality"].to_list(),
                                  textposition="top center", textfont=dict(size=10, color="#2c3e50"),
                                  name=names.get(variable, variable), legendgroup="modalites", legendgrouptitle_text="Modalités",
-                                 customdata=rows["n"].to_list(),
-                                 hovertemplate="%{text} : %{customdata} personnes<extra>" + names.get(variable, variable) + "</extra>"))
+                                 customdata=rows["n"].to_list() if counts else None,
+                                 hovertemplate=("%{text} : %{customdata} personnes" if counts else "%{text}")
+                                 + "<extra>" + names.get(variable, variable) + "</extra>"))
     fig.add_hline(y=0, line=dict(color="#c8ccd4", width=1))
     fig.add_vline(x=0, line=dict(color="#c8ccd4", width=1))
     style(fig, title, height=640)
     fig.update_xaxes(title=_axis_title(1, shares), zeroline=False, showgrid=False)
     fig.update_yaxes(title=_axis_title(2, shares), zeroline=False, rangemode="normal")
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01, font=dict(size=11)),
-                      margin=dict(r=10))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, font=dict(size=12)),
+                      margin=dict(r=10, b=40))
     return fig
 
 

@@ -47,6 +47,7 @@ class ReportContext:
     convention: pl.DataFrame | None = None  # the years of the convention side by side (analytics.indicators.series)
     source_import: dict | None = None  # the import the figures were computed on (`store.current_import`)
     forecast: tuple | None = None  # (projection, frame to draw, backtest) made at the end of the period (or the data date)
+    typology: dict | None = None  # analytics.typology.outcomes.report_view: the outcomes by type of the selection
 
     # ---------------------------------------------------------------- the selection in words
     @property
@@ -180,6 +181,10 @@ def build_context(con: duckdb.DuckDBPyConnection, period: Period, filters: Filte
                                                     if suppress else f),
                         source_import=current_import(con),
                         forecast=forecast_of(con, period, filters, suppress))
+    from analytics import typology
+    from analytics.typology.outcomes import report_view
+
+    ctx.typology = report_view(typology.load(con), typology.assignments(con), ds, suppress)
     if previous:
         ctx.previous_ds = dataset(con, ds.period.previous(), filters)
         ctx.previous_fig = figures(ctx.previous_ds)

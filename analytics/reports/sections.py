@@ -21,6 +21,7 @@ from analytics.charts import pathways as pathway_charts
 from analytics.charts import profile as profile_charts
 from analytics.charts import convention as convention_charts
 from analytics.charts import survival as survival_charts
+from analytics.charts import typology as typology_charts
 from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
 from analytics.diffusion import (Masked, align_flows, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
@@ -394,6 +395,36 @@ def _survival_reading(ctx):
     return f"{fmt.number(t['cohort'])} entrées : {half} ; {fmt.percent(t['survival']['182'])} encore présentes 6 mois après l'entrée."
 
 
+def _typology_fig(ctx):
+    view = ctx.typology or {}
+    if not view.get("available"):
+        from analytics.charts.base import empty
+
+        return empty(None, view.get("message") or "Typologie non calculée pour cette base")
+    rate = ctx.fig["positive_exit_rate"]
+    return typology_charts.outcome_comparison(view["frame"], overall=None if isinstance(rate, str) else rate)
+
+
+def _typology_table(ctx):
+    view = ctx.typology or {}
+    rows = [["Type de public", "Personnes", "Sorties", "Sorties positives", "Intervalle à 95 %"]]
+    if not view.get("available"):
+        return rows + [[view.get("message") or "Typologie non calculée", "", "", "", ""]]
+    for r in view["frame"].iter_rows(named=True):
+        name = f"{r['type']}. {r['label']}" if r["type"] else r["label"]
+        masked = f"< {ctx.suppress}" if ctx.suppress else fmt.MISSING
+        rows.append([name, fmt.number(r["n"]) if r["n"] is not None else masked,
+                     fmt.number(r["exits"]) if r["exits"] is not None else masked,
+                     fmt.percent(r["positive_exit_rate"]) if r["positive_exit_rate"] is not None else fmt.MISSING,
+                     fmt.MISSING if r["low"] is None else f"{fmt.percent(r['low'], 0)} – {fmt.percent(r['high'], 0)}"])
+    return rows
+
+
+def _typology_reading(ctx):
+    view = ctx.typology or {}
+    return view.get("sentence") or view.get("message") or ""
+
+
 SECTIONS: list[Section] = [
     Section("monthly_caseload", _caseload_fig, _caseload_table, _caseload_reading, wide=True),
     Section("monthly_flows", _flows_fig, _flows_table, _flows_reading),
@@ -436,6 +467,7 @@ SECTIONS: list[Section] = [
     Section("appointments_by_month",
             lambda ctx: activity_charts.appointments_by_month(activity.appointments_by_month(ctx.ds), _months(ctx)),
             _appointments_table, _appointments_reading),
+    Section("typology_outcomes", _typology_fig, _typology_table, _typology_reading, title="Typologie des publics : sorties par type"),
 ]
 
 

@@ -55,7 +55,7 @@ SEED = 0
 EDUCATION_BANDS = {1: "Niveau 1-2 (infra CAP)", 2: "Niveau 1-2 (infra CAP)", 3: "Niveau 3 (CAP/BEP)",
                    4: "Niveau 4 (Bac)"}
 EDUCATION_HIGH = "Niveau 5 et plus (Bac+2 et plus)"
-BARRIER_COUNTS = ["Aucun frein", "1 frein", "2 freins", "3 freins ou plus"]
+BARRIER_COUNTS = ["Aucun frein", "Un frein", "Deux freins", "Trois freins ou plus"]  # in words: not read as counts
 
 
 def profile(persons: pl.DataFrame) -> pl.DataFrame:
@@ -63,9 +63,14 @@ def profile(persons: pl.DataFrame) -> pl.DataFrame:
     situation_familiale, frein_principal, freins_secondaires), in the order of `VARIABLES`."""
     primary = c("frein_principal").cast(pl.String)
     secondary = c("freins_secondaires").cast(pl.String).str.split("|").fill_null([])
-    barriers = (pl.concat_list(primary, secondary).list.eval(pl.element().str.strip_chars())
-                .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "") & (pl.element() != "Aucun")))
-                .list.unique().list.len())
+    counted = (pl.concat_list(primary, secondary).list.eval(pl.element().str.strip_chars())
+               .list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "") & (pl.element() != "Aucun")))
+               .list.unique().list.len().alias("_n"))
+    # counted once per distinct (primary, secondary) pair: a few hundred pairs at a million persons
+    pairs = persons.select(primary, c("freins_secondaires").cast(pl.String)).unique().with_columns(counted)
+    persons = persons.with_columns(primary, c("freins_secondaires").cast(pl.String)).join(
+        pairs, on=["frein_principal", "freins_secondaires"], how="left", nulls_equal=True, maintain_order="left")
+    barriers = c("_n")
     age = c("age")
     level = c("niveau_formation").cast(pl.Int64)
     out = persons.select(
@@ -102,9 +107,12 @@ def merge_rare(prof: pl.DataFrame, share: float = RARE_SHARE) -> pl.DataFrame:
 
 
 def stable_order(keys: list[str]) -> np.ndarray:
-    """A permutation of `keys` depending only on their values (a hash of each), for the deterministic sample."""
-    digests = [hashlib.blake2b(k.encode(), digest_size=8).digest() for k in keys]
-    return np.array(sorted(range(len(keys)), key=lambda i: (digests[i], keys[i])), dtype=np.int64)
+    """A permutation of `keys` depending only on their values (a hash of each, ties by the key), for the
+    deterministic sample."""
+    digests = np.fromiter((int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big") for k in keys),
+                          dtype=np.uint64, count=len(keys))
+    by_key = np.argsort(np.array(keys, dtype=object), kind="stable")
+    return by_key[np.argsort(digests[by_key], kind="stable")].astype(np.int64)
 
 
 def test_values(prof: pl.DataFrame, types: np.ndarray | pl.Series) -> pl.DataFrame:

@@ -207,3 +207,14 @@ def suppress_years(frame: pl.DataFrame, k: int) -> pl.DataFrame:
     parts = [suppress(frame.filter(c("year") == y).drop("year"), k).with_columns(pl.lit(y).alias("year"))
              for y in frame["year"].unique().sort().to_list()]
     return pl.concat(parts) if parts else frame
+
+
+def report_view(typology, assign: pl.DataFrame, ds: Dataset, suppress_k: int | None = None) -> dict:
+    """What the COPIL slide and the PDF pack show of the typology: {"available", "message", "frame" (suppressed
+    when `suppress_k`), "sentence"}."""
+    if typology is None or not typology.available:
+        return {"available": False, "message": typology.message if typology is not None else "Aucune base.",
+                "frame": None, "sentence": ""}
+    raw = outcomes(ds, assign, typology.types)
+    return {"available": True, "message": "", "frame": suppress(raw, suppress_k) if suppress_k else raw,
+            "sentence": chance(raw)["sentence"]}
