@@ -10,6 +10,9 @@ role may not use are not in its navigation (`allowed_pages`), imports are refuse
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode, urlparse
+
 import streamlit as st
 
 from analytics.auth import User
@@ -18,6 +21,7 @@ from analytics.indicators import Filters
 
 SESSION = "auth_user"  # the logged-in user (`analytics.auth.User`) in st.session_state
 DIFFUSION_KEY = "diffusion"  # the sidebar toggle « Mode diffusion » (URL key)
+ARRIVED = "auth_arrived"  # the session's first run has looked for a login started by its browser (kept on logout)
 ROW_LEVEL_PAGES = {"donnees"}  # validation reports, completeness and import history of the whole store
 ROW_LEVEL_TITLES = {"Données"}
 
@@ -67,5 +71,23 @@ def allowed_pages(pages: list) -> list:
     return [p for p in pages if getattr(p, "url_path", "") not in ROW_LEVEL_PAGES or user.row_level]
 
 
-__all__ = ["DIFFUSION_KEY", "SESSION", "allowed_pages", "current_user", "diffusion_enabled", "diffusion_forced",
+def url_page() -> str:
+    """The page the browser's URL names (its last path segment), "" for the root or anything unexpected."""
+    path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
+    return path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
+
+
+def url_query() -> str:
+    """The URL's query string, every value of every key."""
+    return urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+
+
+def clear_session() -> None:
+    """Forget everything of the session (logout, a removed account)."""
+    for key in list(st.session_state.keys()):
+        if key != ARRIVED:
+            del st.session_state[key]
+
+
+__all__ = ["ARRIVED", "clear_session", "url_page", "url_query", "DIFFUSION_KEY", "SESSION", "allowed_pages", "current_user", "diffusion_enabled", "diffusion_forced",
            "diffusion_k", "may_import", "restrict", "scope"]

@@ -1,5 +1,7 @@
-"""Login in the dashboard: the gate, the login screens, logout (the rules themselves: `analytics.auth`; what a
-logged-in session may see: `ui.access`).
+"""Login in the dashboard: the gate, the local login form, logout, the sidebar's « Connecté » (the rules themselves:
+`analytics.auth`; what a logged-in session may see: `ui.access`; the OpenID Connect screen and identity:
+`ui.login_oidc`; the audit lines: `ui.journal`). Modules stack without cycles: access ← state ← journal ←
+login_oidc ← auth.
 
 Three modes, chosen at every run:
 - `oidc`: `.streamlit/secrets.toml` has an `[auth]` section → one button per OpenID Connect provider
@@ -16,7 +18,7 @@ Three modes, chosen at every run:
 A shared link (`/freins?commune=Doullens`) opened while logged out survives the login: with the form, the URL stays
 as it is; with OpenID Connect, whose callback always returns to the root in a new browser session, the page and
 query are kept server-side (`login_store.remember_link`) under a random token that the browser carries in a
-short-lived cookie, and `restore_link` opens them after the login.
+cookie, and `restore_link` (`ui.login_oidc`) opens them after the login.
 
 Audit (`analytics.audit`): one `login` per authentication (not per browser session of an already logged-in
 user), `login_failed` (wrong password), `login_refused` with its reason (`no_role`, `provider`, `locked`),
@@ -25,83 +27,36 @@ user), `login_failed` (wrong password), `login_refused` with its reason (`no_rol
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import time
-from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from analytics import audit, login_store, oidc
 from analytics import auth as rules
+from analytics import login_store
 from analytics.auth import User
-from ui import state
-from ui.access import (ROW_LEVEL_TITLES, SESSION, allowed_pages, current_user, diffusion_forced,
-                       may_import, restrict, scope)
+from ui import access, login_oidc
+from ui.access import (ROW_LEVEL_TITLES, SESSION, allowed_pages, current_user, diffusion_forced, may_import, restrict,
+                       scope)
+from ui.journal import login_event, record
+from ui.login_oidc import restore_link
 
 LOG = logging.getLogger("coaching.auth")
 REQUESTED_PAGE = "auth_requested_page"  # the page a logged-out visitor opened (a shared link), kept in the URL
-LINK_COOKIE = "coaching_login"  # the browser's token of the link kept through an OpenID Connect login
-LINK_TOKEN = "auth_link_token"  # this session's token (session_state)
-LINK = "auth_link"  # this session's (page, query) asked for before the login (session_state)
-COOKIE_TTL_S = 12 * 3600  # the cookie only names the token; the link itself lives `login_store.LINK_TTL_S` from the click
-RESTORE = "auth_restore"  # the link to open once logged in (session_state)
-NOTICE = "auth_notice"  # a message for the login screen: the provider refused (session_state)
-ARRIVED = "auth_arrived"  # the session's first run has looked for a pending login (session_state)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-_LOGGED: set[str] = set()  # configuration problems already written to the log by this process
 
 __all__ = ["allowed_pages", "current_user", "diffusion_forced", "gate", "guard", "logout", "may_import", "mode",
            "record", "restore_link", "restrict", "scope", "sidebar"]
 
 
-# ---------------------------------------------------------------- mode and configuration
-
-
-def _secrets_auth() -> dict | None:
-    """The `[auth]` section as plain dicts (Streamlit gives an AttrDict), None without one."""
-    try:
-        return oidc.plain(st.secrets["auth"]) if "auth" in st.secrets else None
-    except Exception:  # no secrets file at all, or an unreadable one
-        return None
-
-
-def _oidc_config() -> oidc.Config:
-    config = oidc.parse(_secrets_auth())
-    for problem in config.problems:
-        if problem not in _LOGGED:
-            _LOGGED.add(problem)
-            LOG.error("Connexion OpenID Connect mal configurée : %s", problem)
-    return config
+# ---------------------------------------------------------------- mode
 
 
 def mode() -> str:
-    if _secrets_auth() is not None:
+    if login_oidc.secrets_auth() is not None:
         return "oidc"
     return rules.mode(secrets_files=[])
-
-
-# ---------------------------------------------------------------- audit
-
-
-def _audit(event: str, user: User | None, **detail) -> None:
-    name = user.name if user else (detail.pop("name", None) or "inconnu")
-    try:
-        audit.record(event, name, user.role if user else None, db=state.current_db(), detail=detail)
-    except OSError:
-        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
-
-
-def record(event: str, period=None, filters=None, **detail) -> None:
-    """An import or an export of the current user in the audit log (period, filters, scalars of `detail`)."""
-    user = current_user()
-    try:
-        audit.record(event, user.name if user else None, user.role if user else None, period=period, filters=filters,
-                     detail=detail, db=state.current_db())
-    except OSError:
-        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
 
 
 def _client_address() -> str | None:
@@ -129,10 +84,10 @@ def gate() -> User | None:
     if m == "none":
         st.session_state.pop(SESSION, None)
         return None
-    user = _oidc_user() if m == "oidc" else _local_user()
+    user = login_oidc.user() if m == "oidc" else _local_user()
     if user is None:
         if REQUESTED_PAGE not in st.session_state:
-            st.session_state[REQUESTED_PAGE] = _url_page()  # the page a shared link names
+            st.session_state[REQUESTED_PAGE] = access.url_page()  # the page a shared link names
         _login_screen(m)
         # The login screen's own hidden navigation, so that the menu of a session that just logged out is not left
         # behind. A shared link's path is one of its pages (the first one is served at « / » whatever its path), so
@@ -147,31 +102,10 @@ def gate() -> User | None:
     return user
 
 
-def _url_page() -> str:
-    path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
-    return path if re.fullmatch(r"[A-Za-z0-9_-]+", path) else ""
 
 
-def _url_query() -> str:
-    return urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
 
 
-def restore_link(pages: list) -> None:
-    """Called by the entry point right after `st.navigation`: after an OpenID Connect login, opens the page and
-    filters of the link the visitor had opened before it (once; a page the role may not use is not opened)."""
-    link = st.session_state.pop(RESTORE, None)
-    if not link:
-        return
-    query = parse_qsl(link.get("query") or "", keep_blank_values=False)
-    allowed = allowed_pages(pages)
-    target = next((p for p in allowed if getattr(p, "url_path", None) == link.get("page")), None)
-    target = target or next((p for p in allowed if getattr(p, "_default", False)), None) or (allowed[0] if allowed else None)
-    if target is None or (not query and not link.get("page")):
-        return
-    values: dict[str, list[str]] = {}
-    for k, v in query:
-        values.setdefault(k, []).append(v)
-    st.switch_page(target, query_params={k: v if len(v) > 1 else v[0] for k, v in values.items()})
 
 
 def _login_page() -> None:
@@ -193,94 +127,21 @@ def _local_user() -> User | None:
     except rules.AuthError:
         entry = None
     if entry is None:
-        _clear_session()
+        access.clear_session()
         return None
     fresh = rules._user(user.name, entry)
     st.session_state[SESSION] = fresh
     return fresh
 
 
-def _arrival() -> dict | None:
-    """At the session's first run: the login this browser had started (its cookie's token), taken once."""
-    if st.session_state.get(ARRIVED):
-        return None
-    st.session_state[ARRIVED] = True
-    try:
-        token = st.context.cookies.get(LINK_COOKIE)
-        return login_store.take_link(token) if isinstance(token, str) else None
-    except Exception:  # an unreadable store: no link to restore, the login itself still works
-        LOG.exception("Registre des connexions illisible")
-        return None
 
 
-def _roles_config() -> dict:
-    try:
-        return oidc.plain(st.secrets.get("roles", {})) or {}
-    except Exception:
-        return {}
 
 
-def _oidc_user() -> User | None:
-    arrival = _arrival()
-    if not getattr(st.user, "is_logged_in", False):
-        st.session_state.pop(SESSION, None)
-        if arrival and arrival.get("started"):
-            # back from the provider without an identity: refused (or given up) there
-            label = _oidc_config().label(arrival.get("provider"))
-            st.session_state[NOTICE] = (f"La connexion n'a pas abouti : {label} n'a pas confirmé votre identité (accès refusé "
-                                        "ou connexion annulée). Réessayez, ou demandez un accès à l'administrateur.")
-            _audit("login_refused", None, name="inconnu", method="oidc", reason="provider", provider=arrival.get("provider"))
-            # the link asked for is kept for the next try
-            st.session_state[LINK] = (arrival.get("page") or "", arrival.get("query") or "")
-            st.session_state[LINK_TOKEN] = _remember(*st.session_state[LINK])
-        return None
-    claims = st.user.to_dict()
-    config = _roles_config()
-    try:
-        mapping = rules.load_role_mapping(config.get("mapping"))
-    except (OSError, ValueError):
-        mapping = {}
-        st.error("Le fichier des rôles (data/roles.json) est illisible : demandez à l'administrateur de le corriger.", icon="🚫")
-    user = rules.user_from_claims(claims, mapping, role_claim=config.get("claim", "roles"),
-                                  territory_claim=config.get("territory_claim", "territories"),
-                                  action_claim=config.get("action_claim", "actions"))
-    provider = str(claims.get("provider") or "default")
-    if user is None:
-        name = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "inconnu")
-        if _first_time(claims, "refused"):
-            _audit("login_refused", None, name=name[:64], method="oidc", reason="no_role", provider=provider)
-        st.title("Coaching Emploi — pilotage")
-        st.error(f"Votre compte ({name}) est authentifié mais n'a aucun rôle dans ce tableau de bord : demandez un accès "
-                 "à l'administrateur.", icon="🚫")
-        if st.button("Se déconnecter", key="auth_logout_norole"):
-            _clear_session()
-            st.logout()
-        st.stop()
-    if current_user() != user:
-        st.session_state[SESSION] = user
-        if _first_time(claims, "login"):  # one line per authentication, not per browser session
-            _audit("login", user, method="oidc", provider=provider)
-    if arrival and arrival.get("started"):  # this browser left for the provider from a link: open it
-        st.session_state[RESTORE] = arrival
-    return user
 
 
-def _first_time(claims: dict, event: str) -> bool:
-    try:
-        return login_store.first_time(claims, event=event)
-    except Exception:
-        LOG.exception("Registre des connexions illisible")
-        return True
 
 
-def _remember(page: str, query: str) -> str | None:
-    token = login_store.new_token()
-    try:
-        login_store.remember_link(token, page, query)
-    except Exception:
-        LOG.exception("Registre des connexions non écrit : le lien demandé ne sera pas rouvert après la connexion")
-        return None
-    return token
 
 
 # ---------------------------------------------------------------- the login screens
@@ -290,81 +151,15 @@ def _login_screen(m: str) -> None:
     st.title("Coaching Emploi — pilotage")
     st.caption("Les données décrivent des personnes accompagnées (pseudonymisées) : l'accès est réservé aux comptes autorisés.")
     if m == "oidc":
-        _oidc_screen()
+        login_oidc.screen(st.session_state.get(REQUESTED_PAGE) or "")
     else:
         _local_screen()
 
 
-def _oidc_screen() -> None:
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.warning(notice, icon="🔒")
-    config = _oidc_config()
-    for problem in config.problems:
-        st.error("Connexion mal configurée : " + problem, icon="⚙️")
-    if config.problems:
-        st.caption("Corrigez .streamlit/secrets.toml (voir docs/login.md) puis rechargez la page.")
-    if not config.providers:
-        return
-    if LINK_TOKEN not in st.session_state:  # the page and filters asked for, kept server-side for after the provider
-        st.session_state[LINK] = (st.session_state.get(REQUESTED_PAGE) or _url_page(), _url_query())
-        st.session_state[LINK_TOKEN] = _remember(*st.session_state[LINK])
-    token = st.session_state[LINK_TOKEN]
-    if token:
-        # the browser carries the token through the provider's redirects (a first-party cookie holding nothing else)
-        st.html(f"<script>document.cookie = {html.escape(LINK_COOKIE)!r} + '=' + {token!r} + "
-                f"'; path=/; max-age={COOKIE_TTL_S}; SameSite=Lax';</script>", unsafe_allow_javascript=True)
-    for i, provider in enumerate(config.providers):
-        if st.button(provider.button, key=f"auth_oidc_{provider.name}", type="primary" if i == 0 else "secondary"):
-            if token:
-                try:  # kept `LINK_TTL_S` from now, however long the login screen stayed open
-                    page, query = st.session_state.get(LINK) or ("", "")
-                    login_store.remember_link(token, page, query)
-                    login_store.start_login(token, provider.name)
-                except Exception:
-                    LOG.exception("Registre des connexions non écrit")
-            unreachable = _unreachable(provider)
-            if unreachable:
-                LOG.error("Fournisseur OpenID Connect « %s » injoignable : %s", provider.name, unreachable)
-                who = provider.label or "Le fournisseur d'identité"
-                st.error(f"{who} ne répond pas ({unreachable}) : réessayez dans un "
-                         "moment ; si cela dure, vérifiez « server_metadata_url » dans la configuration (docs/login.md).",
-                         icon="⚙️")
-                return
-            try:
-                st.login(provider.name)
-            except StreamlitAPIException as exc:  # StreamlitAuthError: a configuration Streamlit refuses
-                LOG.error("st.login(%r) refusé : %s", provider.name, exc)
-                st.error(f"Connexion avec {provider.label or 'le fournisseur'} impossible : la configuration est refusée "
-                         "par Streamlit (voir le journal du serveur et docs/login.md).", icon="⚙️")
 
 
-_REACHED: dict[str, float] = {}  # metadata URLs that answered lately (monotonic time)
 
 
-def _unreachable(provider: oidc.Provider) -> str | None:
-    """Why the provider's discovery document cannot be read (None when it can): checked before `st.login`, whose
-    own failure is a bare English « Authentication error » page."""
-    import httpx
-
-    section = (_secrets_auth() or {})
-    section = section if provider.name == "default" else section.get(provider.name, {})
-    url = str(section.get("server_metadata_url") or "")
-    if time.monotonic() - _REACHED.get(url, -1e9) < 300:
-        return None
-    try:
-        response = httpx.get(url, timeout=8, follow_redirects=True)
-        response.raise_for_status()
-        if "authorization_endpoint" not in response.json():
-            return "document de découverte sans « authorization_endpoint »"
-    except httpx.HTTPStatusError as exc:
-        return f"réponse {exc.response.status_code} de {url}"
-    except httpx.TimeoutException:
-        return f"{url} : pas de réponse en 8 secondes"
-    except (httpx.HTTPError, ValueError):
-        return f"{url} injoignable"
-    _REACHED[url] = time.monotonic()
-    return None
 
 
 def _locked_message(lock: login_store.Lock) -> str:
@@ -392,7 +187,7 @@ def _local_screen() -> None:
                  "(droits du dossier des comptes). Prévenez l'administrateur.", icon="🚫")
         return
     if lock is not None:  # the password is not even checked
-        _audit("login_refused", None, name=name, method="local", reason="locked")
+        login_event("login_refused", None, name=name, method="local", reason="locked")
         st.error(_locked_message(lock), icon="🔒")
         return
     try:
@@ -400,14 +195,14 @@ def _local_screen() -> None:
     except rules.AuthError:
         user = None
     if user is None:
-        _audit("login_failed", None, name=name, method="local")
+        login_event("login_failed", None, name=name, method="local")
         try:
             lock = login_store.record_failure(name, address)
         except Exception:
             LOG.exception("Registre des tentatives de connexion non écrit")
             lock = None
         if lock is not None:
-            _audit("lockout", None, name=name if lock.kind == "account" else "inconnu", method="local",
+            login_event("lockout", None, name=name if lock.kind == "account" else "inconnu", method="local",
                    reason=f"{lock.kind}_locked", minutes=round((lock.until - time.time()) / 60))
             st.error(_locked_message(lock), icon="🔒")
         else:
@@ -418,29 +213,26 @@ def _local_screen() -> None:
     except Exception:
         LOG.exception("Registre des tentatives de connexion non écrit")
     st.session_state[SESSION] = user
-    _audit("login", user, method="local")
+    login_event("login", user, method="local")
     st.rerun()
 
 
-def _clear_session() -> None:
-    for key in list(st.session_state.keys()):
-        if key != ARRIVED:
-            del st.session_state[key]
 
 
 def logout() -> None:
     user = current_user()
     if user is not None:
-        _audit("logout", user, method=user.source)
+        login_event("logout", user, method=user.source)
     was_oidc = user is not None and user.source == "oidc"
-    _clear_session()
+    access.clear_session()
     for key in list(st.query_params.keys()):  # widget-bound keys (filters, diffusion) cannot be removed here
         try:
             del st.query_params[key]
         except StreamlitAPIException:
             pass
     if was_oidc:
-        st.logout()
+        st.logout()  # the browser goes to Streamlit's /auth/logout (then the provider's end of session): no rerun here,
+        st.stop()  # which could overtake that redirect
     st.rerun()
 
 

@@ -31,6 +31,16 @@ CLAIRE = "claire@cd80.fr"  # in roles.json: partenaire of « 5 vallées »
 DIRECTION = "direction@asso.fr"  # not in roles.json: role « direction » from the token's claims
 ANALYST = "ana@asso.fr"  # at the second provider: analyste of « 5 vallées » from the claims
 PASSWORD = "mot-de-passe-de-test"
+WAIT_MS = 90_000  # a round trip through a provider (redirects, token exchange, keys) on a loaded machine
+
+
+class Dash(Dash):  # noqa: F811 - the helpers' Dash, with waits long enough for a provider's round trip
+    def __init__(self, page, base_url: str):
+        super().__init__(page, base_url)
+        page.set_default_timeout(WAIT_MS)
+
+    def wait_ready(self, timeout_ms: int = WAIT_MS) -> None:
+        super().wait_ready(timeout_ms)
 
 
 @contextlib.contextmanager
@@ -87,7 +97,7 @@ server_metadata_url = "http://127.0.0.1:{free_port()}/.well-known/openid-configu
         log = tmp / "audit.jsonl"
         env = {"COACHING_ROLES": str(roles), "COACHING_AUDIT": str(log), "COACHING_USERS": str(tmp / "users.json"),
                "COACHING_LOGIN_STORE": str(tmp / "login.sqlite"), "AUTHLIB_INSECURE_TRANSPORT": "1"}
-        with serve(sample_db, "streamlit-oidc", port=port, args=("--secrets.files", str(secrets)), env=env) as url:
+        with serve(sample_db, f"streamlit-oidc-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", port=port, args=("--secrets.files", str(secrets)), env=env) as url:
             yield url, log
 
 
@@ -111,12 +121,12 @@ def _app_problems(dash: Dash) -> list[str]:
 
 def _at_provider(dash: Dash, button: str) -> None:
     dash.page.get_by_role("button", name=button).click()
-    dash.page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    dash.page.wait_for_url("**/oauth2/authorize**", timeout=WAIT_MS)
 
 
 def _back_logged_in(dash: Dash) -> None:
-    dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
-    dash.wait_ready()
+    dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=WAIT_MS)
+    dash.wait_ready(WAIT_MS)
 
 
 def test_two_providers_named_login_role_from_roles_json_and_a_deep_link_kept(oidc_app, browser_tab):
@@ -141,8 +151,10 @@ def test_two_providers_named_login_role_from_roles_json_and_a_deep_link_kept(oid
     assert _app_problems(dash) == []
     # a new browser session of the same logged-in user (another tab): no new login line
     other = Dash(browser_tab.new_page(), url)
-    other.open("profils")
-    other.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
+    other.page.goto(f"{url}/profils")
+    other.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=WAIT_MS)
+    other.wait_ready(WAIT_MS)
+    assert other.nav_link("Profils").get_attribute("aria-current") == "page"
     assert [e for e in _events(log)[before:] if e[0] == "login"] == [("login", CLAIRE, None)]
     other.page.close()
 
@@ -159,14 +171,15 @@ def test_role_from_claims_one_login_line_and_logout(oidc_app, browser_tab):
     assert dash.nav_link("Données").count() == 1  # direction: row-level access
     for _ in range(3):  # three more browser sessions of the same authentication
         tab = Dash(browser_tab.new_page(), url)
-        tab.open("")
-        tab.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
+        tab.page.goto(url)
+        tab.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=WAIT_MS)
         tab.page.close()
+    dash.page.bring_to_front()
     dash.page.get_by_role("button", name="Se déconnecter").click()
     # Streamlit sends the browser to the provider's end-session page, which asks for a confirmation
-    dash.page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    dash.page.wait_for_url("**/oauth2/end_session**", timeout=WAIT_MS)
     dash.page.get_by_role("button", name="End session").click()
-    dash.page.get_by_role("button", name="Se connecter avec ProConnect").wait_for(timeout=30_000)
+    dash.page.get_by_role("button", name="Se connecter avec ProConnect").wait_for(timeout=WAIT_MS)
     dash.wait_ready()
     assert dash.page.locator("[data-testid=stSidebarNavLink]").count() == 0
     assert _events(log)[before:] == [("login", DIRECTION, None), ("logout", DIRECTION, None)]
@@ -192,7 +205,7 @@ def test_an_unknown_email_is_refused(oidc_app, browser_tab):
     _at_provider(dash, "Se connecter avec ProConnect")
     dash.page.get_by_placeholder("sub").fill("inconnu@exemple.fr")  # a user the provider knows, the dashboard does not
     dash.page.get_by_role("button", name="Authorize").click()
-    dash.page.get_by_text("n'a aucun rôle dans ce tableau de bord", exact=False).wait_for(timeout=30_000)
+    dash.page.get_by_text("n'a aucun rôle dans ce tableau de bord", exact=False).wait_for(timeout=WAIT_MS)
     dash.wait_ready()
     assert "inconnu@exemple.fr" in dash.page.locator("[data-testid=stMain]").inner_text()
     assert dash.page.locator("[data-testid=stMetric]").count() == 0
@@ -209,7 +222,7 @@ def test_a_refusal_at_the_provider_is_said_in_french_and_the_link_kept_for_the_n
     _at_provider(dash, "Se connecter avec ProConnect")
     dash.page.get_by_role("button", name="Deny").click()
     dash.page.get_by_text("La connexion n'a pas abouti : ProConnect n'a pas confirmé votre identité",
-                          exact=False).wait_for(timeout=30_000)
+                          exact=False).wait_for(timeout=WAIT_MS)
     dash.wait_ready()
     dash.screenshot("oidc-refused")
     assert _app_problems(dash) == []
@@ -224,7 +237,7 @@ def test_a_provider_that_does_not_answer_is_said_in_french(oidc_app, browser_tab
     url, _ = oidc_app
     dash = Dash(browser_tab.new_page(), url)
     dash.open("")
-    with dash.rerun():
+    with dash.rerun(WAIT_MS):  # the check of the dead provider waits for its connection to be refused
         dash.page.get_by_role("button", name="Se connecter avec Keycloak").click()
     error = dash.page.locator("[data-testid=stAlertContentError]").inner_text()
     assert "Keycloak ne répond pas" in error and "server_metadata_url" in error
@@ -240,7 +253,7 @@ def locked_app(sample_db, tmp_path):
     add_user("ana", "analyste", PASSWORD, ["5 vallées"], path=users)
     env = {"COACHING_USERS": str(users), "COACHING_AUDIT": str(tmp_path / "audit.jsonl"),
            "COACHING_LOCKOUT_ATTEMPTS": "5", "COACHING_LOCKOUT_MIN": "15"}
-    with serve(sample_db, "streamlit-lockout", env=env) as url:
+    with serve(sample_db, f"streamlit-lockout-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", env=env) as url:
         yield url, env
 
 
@@ -251,7 +264,7 @@ def _try_password(browser, browser_context_args, url: str, password: str) -> Das
     dash.open("")
     dash.page.get_by_label("Identifiant").fill("ana")
     dash.page.get_by_label("Mot de passe").fill(password)
-    with dash.rerun():
+    with dash.rerun(WAIT_MS):
         dash.page.get_by_role("button", name="Se connecter").click()
     return dash
 
@@ -276,6 +289,6 @@ def test_guessing_is_stopped_across_fresh_browsers_until_unlocked(locked_app, br
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "« ana » déverrouillé" in done.stdout, done.stderr
     dash = _try_password(browser, browser_context_args, url, PASSWORD)
-    dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
+    dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=WAIT_MS)
     assert _events(Path(env["COACHING_AUDIT"]))[-2:] == [("user_unlock", "local:" + audit._os_user(), None), ("login", "ana", None)]
     dash.page.context.close()
