@@ -291,3 +291,19 @@ def test_dashboard_states_its_import_and_opens_an_earlier_one_from_the_url(kind,
     assert any("Chiffres de l'import n° 1" in w.value for w in earlier.warning)
     picker = earlier.selectbox(key="import")
     assert picker.value == "1" and picker.options == ["le plus récent", "1"]
+
+
+def test_local_replicas_of_snapshots_give_the_lakes_figures(lake, tmp_path, monkeypatch):
+    """$COACHING_LAKE_CACHE (opt-in): readers copy each snapshot once into a local DuckDB file and read it."""
+    run_import(SAMPLE, lake)
+    direct = cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COACHING_LAKE_CACHE", str(cache))
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json") == direct
+    assert len(list(cache.glob("lake-*-snapshot-*.duckdb"))) == 1
+    run_import(_extract(tmp_path / "e2", [person("Z1", entree="2023-05-02", presc="2023-05-01", commune="Doullens")]), lake)
+    now = cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json")
+    assert now["participants"] == direct["participants"] + 1
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--as-of", "1", "--json") == direct
+    monkeypatch.delenv("COACHING_LAKE_CACHE")
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json") == now
