@@ -307,3 +307,27 @@ def test_local_replicas_of_snapshots_give_the_lakes_figures(lake, tmp_path, monk
     assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--as-of", "1", "--json") == direct
     monkeypatch.delenv("COACHING_LAKE_CACHE")
     assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json") == now
+
+
+def test_backup_and_restore_is_the_catalog_dump_plus_the_data_files(postgres, lake, tmp_path):  # noqa: F811
+    """docs/deployment.md: `pg_dump -Fc` of the catalog + a copy of the data files, restored into a new catalog
+    database (and the files put back after being lost), gives back the same figures and the same history."""
+    import shutil
+
+    run_import(SAMPLE, lake)
+    run_import(_extract(tmp_path / "e2", [person("B1", entree="2023-05-02", presc="2023-05-01")]), lake)
+    figures = {n: cli_json("indicators", "--db", lake, "--year", "2023", "--as-of", n, "--json") for n in (1, 2)}
+    history = cli_json("history", "--db", lake, "--json")
+    dsn = lake.split(":", 2)[2]
+    dump = tmp_path / "catalog.dump"
+    subprocess.run([str(postgres.bindir / "pg_dump"), "-Fc", "-d", dsn, "-f", str(dump)], check=True)
+    data = Path(os.environ["COACHING_DATA_PATH"])
+    saved = tmp_path / "files-backup"
+    shutil.copytree(data, saved)
+    shutil.rmtree(data)  # the data files are lost too
+    restored = postgres.create_database(f"restored_{os.getpid()}")
+    subprocess.run([str(postgres.bindir / "pg_restore"), "-d", restored, str(dump)], check=True)
+    shutil.copytree(saved, data)
+    again = f"ducklake:postgres:{restored}"
+    assert cli_json("history", "--db", again, "--json") == history
+    assert {n: cli_json("indicators", "--db", again, "--year", "2023", "--as-of", n, "--json") for n in (1, 2)} == figures
