@@ -108,6 +108,44 @@ class Lake:
             raise LakeError(f"base partagée inaccessible ({first_line(exc)})") from None
         return con
 
+    def replica(self, snapshot: int, folder: str | os.PathLike) -> Path:
+        """A local DuckDB file holding the lake as it is at `snapshot` (`$COACHING_LAKE_CACHE`, opt-in).
+
+        A snapshot never changes, so its copy is made once per machine (under a file lock: the other processes
+        wait for it) and then read like the embedded store: every query of a DuckLake reader otherwise reads the
+        catalog (bench/RESULTS.md, « Shared store »). The copies of older snapshots are removed when a newer one is
+        made, except those named by `keep`."""
+        import fcntl
+        import hashlib
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tag = hashlib.sha256(self.dsn.encode()).hexdigest()[:12]
+        target = folder / f"lake-{tag}-snapshot-{int(snapshot)}.duckdb"
+        if target.exists():
+            return target
+        with open(folder / f".lake-{tag}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if target.exists():
+                return target
+            tmp = target.with_name(f".{target.name}.{os.getpid()}")
+            tmp.unlink(missing_ok=True)
+            con = self.connect(snapshot=snapshot)
+            try:
+                con.execute(f"ATTACH {_literal(str(tmp))} AS replica").fetchall()
+                con.execute("COPY FROM DATABASE store TO replica").fetchall()
+                con.execute("DETACH replica").fetchall()
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            finally:
+                con.close()
+            os.replace(tmp, target)
+            for old in folder.glob(f"lake-{tag}-snapshot-*.duckdb"):
+                if old != target and int(old.stem.rsplit("-", 1)[1]) < int(snapshot) - 1:
+                    old.unlink(missing_ok=True)  # readers holding it open keep reading it (POSIX)
+        return target
+
     @contextmanager
     def writer_lock(self, wait: float = 3600.0, on_wait=None):
         """One importer at a time on this catalog, whatever the machine: a PostgreSQL session advisory lock, held

@@ -481,10 +481,14 @@ def connect_readonly(path: str | os.PathLike | None = None, as_of: int | None = 
         raise FileNotFoundError(str(p))
     if is_shared(p):
         if as_of is not None:
-            return p.connect(snapshot=_lake_snapshot_of(p, as_of))
-        snapshot = int(version.split("-")[1]) if version and version.startswith("snapshot-") else p.latest_snapshot()
-        return p.connect(snapshot=snapshot)
-    if as_of is not None:
+            snapshot = _lake_snapshot_of(p, as_of)
+        else:
+            snapshot = int(version.split("-")[1]) if version and version.startswith("snapshot-") else p.latest_snapshot()
+        if not os.environ.get("COACHING_LAKE_CACHE"):
+            return p.connect(snapshot=snapshot)
+        # opt-in: read a local copy of the snapshot (analytics/lake.py, `Lake.replica`)
+        p = p.replica(snapshot, os.environ["COACHING_LAKE_CACHE"])
+    elif as_of is not None:
         p = _file_as_of(p, as_of)
     con = duckdb.connect(":memory:")
     literal = str(p.resolve()).replace("'", "''")

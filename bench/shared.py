@@ -88,10 +88,13 @@ async def _load(urls: list[str], sessions: int, year_choices, communes, changes:
     return times, errors
 
 
-def load_run(lake: str, servers: int, sessions: int, year_choices, communes, changes: int) -> dict:
+def load_run(lake: str, servers: int, sessions: int, year_choices, communes, changes: int, replica: str | None = None) -> dict:
     from tests.browser.conftest import serve
 
     with contextlib.ExitStack() as stack:
+        if replica:  # the servers read local copies of the snapshot ($COACHING_LAKE_CACHE, inherited)
+            os.environ["COACHING_LAKE_CACHE"] = replica
+            stack.callback(os.environ.pop, "COACHING_LAKE_CACHE", None)
         urls = [stack.enter_context(serve(lake, f"bench-lake-{servers}-{i}")) for i in range(servers)]
         # each server opened once first (extensions loaded, lake attached): a steady state, not a cold start
         asyncio.run(_load(urls, len(urls), year_choices, communes[:1], 0))
@@ -100,7 +103,7 @@ def load_run(lake: str, servers: int, sessions: int, year_choices, communes, cha
         times, errors = asyncio.run(_load(urls, sessions, year_choices, communes, changes))
         wall = time.perf_counter() - t0
         load_after = os.getloadavg()
-    return {"servers": servers, "sessions": sessions, "n": len(times), "median": statistics.median(times) if times else None,
+    return {"servers": servers, "replica": bool(replica), "sessions": sessions, "n": len(times), "median": statistics.median(times) if times else None,
             "p95": pct(times, 0.95), "max": max(times) if times else None, "wall": wall, "errors": errors,
             "load_before": load_before, "load_after": load_after}
 
@@ -147,13 +150,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, db in (("file", str(file_db)), ("lake", lake)):
             log(f"{label(args.n)}: a year's indicators on the {name} store")
             res[f"year_{name}"] = worker("year_call", {"db": db, "year": year, "repeat": args.repeat, "data_path": str(data)}, tmp)
+        cache = work / "lake-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        log(f"{label(args.n)}: a year's indicators on the lake through a local replica (first opening = the copy)")
+        res["year_replica"] = worker("year_call", {"db": lake, "year": year, "repeat": args.repeat, "data_path": str(data),
+                                                   "cache": str(cache)}, tmp)
         years = sorted({year - 1, year, year + 1} & set(range(2000, 2101)))
         communes = choice["communes"][:12]
         res["load"] = []
         for sessions in [int(x) for x in args.sessions.split(",") if x]:
-            for servers in (1, 2):
-                log(f"load run: {sessions} sessions, {servers} server(s) on the lake")
-                res["load"].append(load_run(lake, servers, sessions, years, communes, args.changes))
+            for servers, replica in ((1, None), (2, None), (2, str(cache))):
+                log(f"load run: {sessions} sessions, {servers} server(s) on the lake" + (" (local replicas)" if replica else ""))
+                res["load"].append(load_run(lake, servers, sessions, years, communes, args.changes, replica))
+                write_section(args.out, render({**res, "load_end": os.getloadavg()}, args, started))  # so far
         remove_db(file_db)
     finally:
         server.stop()
@@ -171,7 +180,7 @@ def _mb(b: float) -> str:
 
 def render(res: dict, args, started: datetime) -> str:
     fi, la = res["import_file"], res["import_lake"]
-    yf, yl = res["year_file"], res["year_lake"]
+    yf, yl, yr = res["year_file"], res["year_lake"], res["year_replica"]
     load = lambda t: " / ".join(f"{x:.1f}" for x in t)  # noqa: E731
     lines = [
         SECTION, "",
@@ -190,6 +199,8 @@ def render(res: dict, args, started: datetime) -> str:
         f"| a year's `compute_indicators` ({res['year']}, no filter, warm connection, median of {args.repeat}) | "
         f"{statistics.median(yf['calls']) * 1000:.0f} ms | {statistics.median(yl['calls']) * 1000:.0f} ms |",
         f"| opening a read-only connection | {yf['open'] * 1000:.0f} ms | {yl['open'] * 1000:.0f} ms (extensions loaded, lake attached) |",
+        f"| lake read through a local replica (`$COACHING_LAKE_CACHE`): a year's call; first opening = copying the snapshot | | "
+        f"{statistics.median(yr['calls']) * 1000:.0f} ms; copy {yr['open']:.1f} s, {_mb(yr['replica_bytes'])} |",
         "",
         f"Load run on the lake ({label(args.n)} persons): concurrent sessions in one headless Chromium, each opening the overview "
         f"then changing the filters {args.changes} times (random year among {res['year'] - 1}–{res['year'] + 1} and commune, "
@@ -200,7 +211,7 @@ def render(res: dict, args, started: datetime) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in res["load"]:
-        lines.append(f"| {r['sessions']} | {r['servers']} | {r['n']} | {r['median']:.2f} s | {r['p95']:.2f} s | {r['max']:.2f} s | "
+        lines.append(f"| {r['sessions']} | {r['servers']}{' (local replicas)' if r['replica'] else ''} | {r['n']} | {r['median']:.2f} s | {r['p95']:.2f} s | {r['max']:.2f} s | "
                      f"{len(r['errors'])} | {r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} |")
     errors = [e for r in res["load"] for e in r["errors"]]
     if errors:

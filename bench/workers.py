@@ -67,11 +67,14 @@ def year_call(params: dict) -> dict:
 
     if params.get("data_path"):
         os.environ["COACHING_DATA_PATH"] = params["data_path"]
+    if params.get("cache"):
+        os.environ["COACHING_LAKE_CACHE"] = params["cache"]
     con, open_s, _ = timed(connect_readonly, params["db"])
     period = Period.year(params["year"])
     compute_indicators(con, period)
     walls = [timed(compute_indicators, con, period)[1] for _ in range(params["repeat"])]
-    return {"open": open_s, "calls": walls}
+    replica = sum(f.stat().st_size for f in Path(params["cache"]).glob("*.duckdb")) if params.get("cache") else 0
+    return {"open": open_s, "calls": walls, "replica_bytes": replica}
 
 
 def floor(params: dict) -> dict:

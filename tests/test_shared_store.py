@@ -294,3 +294,43 @@ def test_dashboard_states_its_import_and_opens_an_earlier_one_from_the_url(kind,
     assert any("Chiffres de l'import n° 1" in w.value for w in earlier.warning)
     picker = earlier.selectbox(key="import")
     assert picker.value == "1" and picker.options == ["le plus récent", "1"]
+
+
+def test_local_replicas_of_snapshots_give_the_lakes_figures(lake, tmp_path, monkeypatch):
+    """$COACHING_LAKE_CACHE (opt-in): readers copy each snapshot once into a local DuckDB file and read it."""
+    run_import(SAMPLE, lake)
+    direct = cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COACHING_LAKE_CACHE", str(cache))
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json") == direct
+    assert len(list(cache.glob("lake-*-snapshot-*.duckdb"))) == 1
+    run_import(_extract(tmp_path / "e2", [person("Z1", entree="2023-05-02", presc="2023-05-01", commune="Doullens")]), lake)
+    now = cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json")
+    assert now["participants"] == direct["participants"] + 1
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--as-of", "1", "--json") == direct
+    monkeypatch.delenv("COACHING_LAKE_CACHE")
+    assert cli_json("indicators", "--db", lake, "--year", "2023", "--commune", "Doullens", "--json") == now
+
+
+def test_backup_and_restore_is_the_catalog_dump_plus_the_data_files(postgres, lake, tmp_path):  # noqa: F811
+    """docs/deployment.md: `pg_dump -Fc` of the catalog + a copy of the data files, restored into a new catalog
+    database (and the files put back after being lost), gives back the same figures and the same history."""
+    import shutil
+
+    run_import(SAMPLE, lake)
+    run_import(_extract(tmp_path / "e2", [person("B1", entree="2023-05-02", presc="2023-05-01")]), lake)
+    figures = {n: cli_json("indicators", "--db", lake, "--year", "2023", "--as-of", n, "--json") for n in (1, 2)}
+    history = cli_json("history", "--db", lake, "--json")
+    dsn = lake.split(":", 2)[2]
+    dump = tmp_path / "catalog.dump"
+    subprocess.run([str(postgres.bindir / "pg_dump"), "-Fc", "-d", dsn, "-f", str(dump)], check=True)
+    data = Path(os.environ["COACHING_DATA_PATH"])
+    saved = tmp_path / "files-backup"
+    shutil.copytree(data, saved)
+    shutil.rmtree(data)  # the data files are lost too
+    restored = postgres.create_database(f"restored_{os.getpid()}")
+    subprocess.run([str(postgres.bindir / "pg_restore"), "-d", restored, str(dump)], check=True)
+    shutil.copytree(saved, data)
+    again = f"ducklake:postgres:{restored}"
+    assert cli_json("history", "--db", again, "--json") == history
+    assert {n: cli_json("indicators", "--db", again, "--year", "2023", "--as-of", n, "--json") for n in (1, 2)} == figures
