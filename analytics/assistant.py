@@ -233,7 +233,7 @@ def suggest(book: dict[str, Sheet]) -> dict[str, Suggestion]:
 
 def suggest_for(book: dict[str, Sheet], sheet: str, table: str) -> Suggestion:
     """The suggestion for `table` read from the sheet the user chose."""
-    found = find_sheet(book, sheet)
+    found = find_sheet(book, sheet, table)
     if found is None:
         return Suggestion(None, None, [], {}, 0.0)
     row = guess_header_row(found)
@@ -247,7 +247,7 @@ def choices_from_profile(book: dict[str, Sheet], profile: Profile) -> tuple[dict
     labels: dict[str, dict[str, str]] = {}
     for table in S.TABLES.values():
         tm = profile.tables.get(table.name)
-        sheet = find_sheet(book, tm.sheet or table.name) if tm else None
+        sheet = find_sheet(book, tm.sheet or table.name, table.name) if tm else None
         if tm is None or sheet is None:
             out[table.name] = Suggestion(None, None, [], {}, 0.0)
             continue
@@ -301,7 +301,7 @@ def unknown_labels(book: dict[str, Sheet], profile: Profile) -> list[UnknownLabe
     out = []
     for table_name, tm in profile.tables.items():
         table = S.TABLES[table_name]
-        sheet = find_sheet(book, tm.sheet or table_name)
+        sheet = find_sheet(book, tm.sheet or table_name, table_name)
         if sheet is None:
             continue
         row = tm.header_row or find_header_row(sheet, table, tm.columns)
@@ -434,7 +434,7 @@ def recognise(book: dict[str, Sheet], folder: Path | None = None) -> Profile | N
         profile = Profile.load(p)
         n, fits = 0, bool(profile.tables)
         for table_name, tm in profile.tables.items():
-            sheet = find_sheet(book, tm.sheet or table_name)
+            sheet = find_sheet(book, tm.sheet or table_name, table_name)
             if sheet is None:
                 fits = False
                 break
