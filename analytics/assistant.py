@@ -265,9 +265,11 @@ def choices_from_profile(book: dict[str, Sheet], profile: Profile) -> tuple[dict
     return out, labels
 
 
-def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, dict[str, str]] | None = None) -> Profile:
+def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, dict[str, str]] | None = None,
+                 book: dict[str, Sheet] | None = None) -> Profile:
     """The profile of the user's choices: for each table its sheet, header line, every column listed (renamed,
-    dropped with null), and the label mapping of each closed-list column."""
+    dropped with null), and the label mapping of each closed-list column. With `book`, the header line is left out
+    when the automatic detection finds it anyway (next month's file may have one title line more)."""
     tables = {}
     for table, s in choices.items():
         if s.sheet is None:
@@ -280,7 +282,11 @@ def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, di
                 columns[header] = target
         known = set(S.TABLES[table].names)
         values = {c: dict(m) for c, m in (labels or {}).items() if c in known and m and c in columns.values()}
-        tables[table] = TableMapping(s.sheet, s.header_row, columns, values)
+        header_row = s.header_row
+        sheet = find_sheet(book, s.sheet, table) if book is not None else None
+        if sheet is not None and find_header_row(sheet, S.TABLES[table], columns) == header_row:
+            header_row = None
+        tables[table] = TableMapping(s.sheet, header_row, columns, values)
     return Profile(name, tables)
 
 
