@@ -233,7 +233,7 @@ def suggest(book: dict[str, Sheet]) -> dict[str, Suggestion]:
 
 def suggest_for(book: dict[str, Sheet], sheet: str, table: str) -> Suggestion:
     """The suggestion for `table` read from the sheet the user chose."""
-    found = find_sheet(book, sheet)
+    found = find_sheet(book, sheet, table)
     if found is None:
         return Suggestion(None, None, [], {}, 0.0)
     row = guess_header_row(found)
@@ -247,7 +247,7 @@ def choices_from_profile(book: dict[str, Sheet], profile: Profile) -> tuple[dict
     labels: dict[str, dict[str, str]] = {}
     for table in S.TABLES.values():
         tm = profile.tables.get(table.name)
-        sheet = find_sheet(book, tm.sheet or table.name) if tm else None
+        sheet = find_sheet(book, tm.sheet or table.name, table.name) if tm else None
         if tm is None or sheet is None:
             out[table.name] = Suggestion(None, None, [], {}, 0.0)
             continue
@@ -265,9 +265,11 @@ def choices_from_profile(book: dict[str, Sheet], profile: Profile) -> tuple[dict
     return out, labels
 
 
-def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, dict[str, str]] | None = None) -> Profile:
+def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, dict[str, str]] | None = None,
+                 book: dict[str, Sheet] | None = None) -> Profile:
     """The profile of the user's choices: for each table its sheet, header line, every column listed (renamed,
-    dropped with null), and the label mapping of each closed-list column."""
+    dropped with null), and the label mapping of each closed-list column. With `book`, the header line is left out
+    when the automatic detection finds it anyway (next month's file may have one title line more)."""
     tables = {}
     for table, s in choices.items():
         if s.sheet is None:
@@ -280,7 +282,11 @@ def profile_from(name: str, choices: dict[str, Suggestion], labels: dict[str, di
                 columns[header] = target
         known = set(S.TABLES[table].names)
         values = {c: dict(m) for c, m in (labels or {}).items() if c in known and m and c in columns.values()}
-        tables[table] = TableMapping(s.sheet, s.header_row, columns, values)
+        header_row = s.header_row
+        sheet = find_sheet(book, s.sheet, table) if book is not None else None
+        if sheet is not None and find_header_row(sheet, S.TABLES[table], columns) == header_row:
+            header_row = None
+        tables[table] = TableMapping(s.sheet, header_row, columns, values)
     return Profile(name, tables)
 
 
@@ -301,7 +307,7 @@ def unknown_labels(book: dict[str, Sheet], profile: Profile) -> list[UnknownLabe
     out = []
     for table_name, tm in profile.tables.items():
         table = S.TABLES[table_name]
-        sheet = find_sheet(book, tm.sheet or table_name)
+        sheet = find_sheet(book, tm.sheet or table_name, table_name)
         if sheet is None:
             continue
         row = tm.header_row or find_header_row(sheet, table, tm.columns)
@@ -434,7 +440,7 @@ def recognise(book: dict[str, Sheet], folder: Path | None = None) -> Profile | N
         profile = Profile.load(p)
         n, fits = 0, bool(profile.tables)
         for table_name, tm in profile.tables.items():
-            sheet = find_sheet(book, tm.sheet or table_name)
+            sheet = find_sheet(book, tm.sheet or table_name, table_name)
             if sheet is None:
                 fits = False
                 break

@@ -133,6 +133,7 @@ class Sheet:
 
     name: str
     rows: list[tuple[int, list[str | None]]]
+    single_file: bool = False  # one CSV file on its own: it holds the participants, whatever its name
 
     @property
     def width(self) -> int:
@@ -206,7 +207,9 @@ def read_book(path: str | Path) -> dict[str, Sheet]:
         except Exception as exc:  # openpyxl reports corrupt workbooks with many exception types
             raise ValueError(f"classeur illisible : {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     if suffix in (".csv", ".txt"):
-        return {path.stem: _read_csv(path)}
+        sheet = _read_csv(path)
+        sheet.single_file = True
+        return {path.stem: sheet}
     raise ValueError("format non reconnu : attendu un dossier de CSV, un fichier .csv ou un classeur .xlsx")
 
 
@@ -244,11 +247,17 @@ def find_header_row(sheet: Sheet, table: S.Table, columns: dict[str, str | None]
     return None
 
 
-def find_sheet(book: dict[str, Sheet], name: str) -> Sheet | None:
+def find_sheet(book: dict[str, Sheet], name: str, table: str | None = None) -> Sheet | None:
+    """The sheet of that name (compared like headers); for the participants of a single CSV file, that file
+    whatever its name (next month's file is named differently)."""
     if name in book:
         return book[name]
     key = S.norm_key(name)
-    return next((s for n, s in book.items() if S.norm_key(n) == key), None)
+    found = next((s for n, s in book.items() if S.norm_key(n) == key), None)
+    if found is None and table == "participants" and len(book) == 1:
+        only = next(iter(book.values()))
+        return only if only.single_file else None
+    return found
 
 
 def relabel(value: str | None, labels: dict[str, str], kind: str) -> str | None:
@@ -379,9 +388,7 @@ def apply(path: str | Path, profile: Profile, problems: list[Problem]) -> list[M
         tm = profile.tables.get(table.name)
         explicit = tm is not None and tm.sheet is not None
         tm = tm or TableMapping()
-        sheet = find_sheet(book, tm.sheet or table.name)
-        if sheet is None and not path.is_dir() and len(book) == 1 and table is S.PARTICIPANTS and not explicit:
-            sheet = next(iter(book.values()))  # one CSV file: the participants table
+        sheet = find_sheet(book, tm.sheet or table.name, table.name)
         if sheet is None:
             if table.required_file or explicit:
                 problems.append(Problem(path.name, None, None, None,

@@ -204,3 +204,21 @@ def test_template_download_on_the_page(app):
     at = app("pages/donnees.py")
     button = next(b for b in at.get("download_button") if "modèle" in b.proto.label)
     assert button.proto.label == "Télécharger le modèle de tableau de suivi (.xlsx)"
+
+
+def test_a_single_csv_is_recognised_next_month_under_another_name(tmp_path):
+    header = "Dossier;Date d'orientation;Orienté par;Ville;Civilité;Age;Niveau;Public;Situation familiale;Difficulté principale;Entrée;Si pas d'entrée\n"
+    january = header + "B1;05/01/2023;CD;Doullens;Mme;40;3;RSA;Couple sans enfant;Santé;;En attente\n"
+    (tmp_path / "suivi-janvier.csv").write_text(january, encoding="utf-8")
+    book = read_book(tmp_path / "suivi-janvier.csv")
+    profile = A.profile_from("Suivi CSV", A.suggest(book), {"sexe": {"Mme": "Femme"}}, book)
+    assert profile.tables["participants"].header_row is None  # found anyway: a title line may come next month
+    A.save_profile(profile, tmp_path / "mappings")
+    february = "Suivi de février\n" + january + "B2;06/02/2023;CD;Conty;Mme;33;4;RSA;Couple sans enfant;Santé;10/02/2023;\n"
+    (tmp_path / "suivi-fevrier.csv").write_text(february, encoding="utf-8")
+    recognised = A.recognise(read_book(tmp_path / "suivi-fevrier.csv"), tmp_path / "mappings")
+    assert recognised is not None and recognised.name == "Suivi CSV"
+    from analytics.mapping import load_mapped
+
+    extract, _ = load_mapped(tmp_path / "suivi-fevrier.csv", recognised)
+    assert extract.tables["participants"]["id_participant"].to_list() == ["B1", "B2"]

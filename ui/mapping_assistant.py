@@ -144,7 +144,7 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
     name = st.text_input("Nom du profil de correspondance", value=default_name, key=f"{k}_name",
                          help="Le profil est enregistré sous ce nom (dossier data/mappings) et proposé de nouveau "
                               "quand un fichier aux mêmes en-têtes revient.").strip()
-    profile = A.profile_from(name or default_name, choices, labels)
+    profile = A.profile_from(name or default_name, choices, labels, book)
 
     if "participants" not in profile.tables:
         st.warning("Choisissez la feuille des personnes (participants) : elle est obligatoire.", icon="⚠️")

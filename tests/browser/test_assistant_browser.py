@@ -28,7 +28,7 @@ def assistant_server(sample_db, tmp_path, monkeypatch):
 def _choose(dash: Dash, label_part: str, option: str) -> None:
     box = dash.page.locator("[data-testid=stSelectbox]").filter(has=dash.page.get_by_text(label_part))
     assert box.count() == 1, label_part
-    with dash.rerun():
+    with dash.rerun(90_000):
         box.locator("input").click()
         dash.page.get_by_role("option", name=option, exact=True).click()
 
@@ -36,10 +36,12 @@ def _choose(dash: Dash, label_part: str, option: str) -> None:
 def test_assistant_upload_confirm_import(assistant_server, page, routes):
     url, db, tmp = assistant_server
     dash = Dash(page, url)
-    dash.open("")
-    dash.open(routes["pages/donnees.py"].path)
+    page.set_default_timeout(90_000)  # the machine is shared: reading and checking the workbook may be slow under load
+    for path in ("", routes["pages/donnees.py"].path):  # the root first, as the shared fixtures do
+        page.goto(f"{url}/{path}")
+        dash.wait_ready(90_000)
     book = write_own_workbook(tmp / "suivi-association.xlsx")
-    with dash.rerun(60_000):
+    with dash.rerun(90_000):
         dash.page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(book))
     main = dash.page.locator("[data-testid=stMain]")
     main.get_by_text("Assistant d'import : un fichier à votre format").wait_for()
@@ -50,7 +52,7 @@ def test_assistant_upload_confirm_import(assistant_server, page, routes):
     text = main.inner_text()
     assert "8 personnes, 6 rendez-vous, 2 immersions" in text
     dash.screenshot("donnees-assistant")
-    with dash.rerun(60_000):
+    with dash.rerun(90_000):
         main.get_by_role("button", name="Importer et enregistrer le profil").click()
     main.get_by_text("import réussi", exact=False).first.wait_for()
     assert [p for p in dash.problems() if not p.startswith("st.error")] == []
