@@ -34,6 +34,9 @@ AGE_BANDS = ["Moins de 25 ans", "25-40 ans", "40-55 ans", "Plus de 55 ans"]
 SEXES = ["Femme", "Homme"]
 UNEMPLOYED = ["Demandeur d'emploi", "Demandeur d'emploi de longue durée"]
 JOB_SEARCH_NEXT_STEPS = ["S'engager vers l'emploi", "Action vers ma route", "Contrats aidés", "Création d'entreprise"]
+DURABLE_JOBS = ["CDI", "CDD de 6 mois et plus", "Alternance", "Création d'entreprise"]
+TRANSITIONAL_JOBS = ["CDD de moins de 6 mois", "Intérim", "Autre contrat"]
+HORIZONS = [30, 91, 182, 365]
 FILTER_COLUMNS = {"commune": "commune", "prescriber": "prescripteur", "territory": "territoire", "action": "action",
                   "epci": "epci"}
 
@@ -184,7 +187,39 @@ def indicators(t: Tables, start: date, end: date, filters=None) -> dict:
     out["post_exit_follow_up_rate"] = (rate(exits["date_suivi_post_sortie"].notna().sum(), len(exits))
                                        if "date_suivi_post_sortie" in collected else None)
     out["esf"] = esf(entries, exits, collected)
+
+    # v2: "sorties dynamiques" categories
+    motif, detail = exits["motif_sortie"], exits["detail_sortie"]
+    category = pd.Series("Autre sortie", index=exits.index)
+    category[motif == "Formation"] = "Sortie positive"
+    category[motif == "Emploi"] = "Emploi non précisé"
+    category[(motif == "Emploi") & detail.isin(TRANSITIONAL_JOBS)] = "Emploi de transition"
+    category[(motif == "Emploi") & detail.isin(DURABLE_JOBS)] = "Emploi durable"
+    out["exit_category"] = counts(category)
+    out["time_to_exit"] = time_to_exit(entries, end)
     return out
+
+
+def time_to_exit(entries: pd.DataFrame, end: pd.Timestamp) -> dict:
+    """Kaplan–Meier of the entries of the period, censored at its end, with a pandas group-by."""
+    if entries.empty:
+        return {"cohort": 0, "events": 0, "median_days": None, "survival": {str(t): None for t in HORIZONS}}
+    event = entries["date_sortie"].notna() & (entries["date_sortie"] <= end)
+    stop = entries["date_sortie"].where(event, end)
+    frame = pd.DataFrame({"days": (stop - entries["date_entree"]).dt.days, "event": event.astype(int)})
+    table = frame.groupby("days")["event"].agg(["sum", "size"]).sort_index()
+    table["at_risk"] = table["size"][::-1].cumsum()[::-1]
+    table = table[table["sum"] > 0]
+    table["s"] = (1 - table["sum"] / table["at_risk"]).cumprod()
+
+    def s_at(t: int) -> float:
+        before = table[table.index <= t]
+        return 1.0 if before.empty else float(before["s"].iloc[-1])
+
+    reached = table[table["s"] <= 0.5]
+    return {"cohort": len(frame), "events": int(frame["event"].sum()),
+            "median_days": int(reached.index[0]) if len(reached) else None,
+            "survival": {str(t): round(s_at(t), 4) for t in HORIZONS}}
 
 
 def esf(entries: pd.DataFrame, exits: pd.DataFrame, collected: set[str]) -> dict:

@@ -151,6 +151,7 @@ def kit() -> SimpleNamespace:
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "sample"
+REFERENCE_YEAR = "2023"  # the year of reference/bilan-2023.json
 PAGES = ["pages/vue_ensemble.py", "pages/convention.py", "pages/profils.py", "pages/typologie.py", "pages/freins.py", "pages/parcours.py",
          "pages/file_active.py", "pages/territoire.py", "pages/activite.py", "pages/rapports.py", "pages/donnees.py"]
 
@@ -170,7 +171,8 @@ def sample_db(tmp_path_factory) -> Path:
 def app(sample_db, monkeypatch):
     """`app(page=None, **query)` → an AppTest of the dashboard on the sample, run once.
 
-    `page` is a file under pages/ (switched to after the first run); query values may be lists.
+    `page` is a file under pages/ (switched to after the first run); query values may be lists. Without a period
+    (`annee`, `debut`/`fin`) the year is the report's, 2023; `annee=None` leaves the dashboard's default.
     """
     from streamlit.testing.v1 import AppTest
 
@@ -180,6 +182,12 @@ def app(sample_db, monkeypatch):
 
     def make(page: str | None = None, **query) -> AppTest:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+        if "annee" in query and query["annee"] is None:  # app(annee=None): the dashboard's own default period
+            query.pop("annee")
+        elif not {"annee", "debut", "fin"} & set(query):
+            # the page tests check the 2023 figures of the report; the sample now runs to autumn 2026, whose last complete
+            # year (the dashboard's default, `ui.state.default_year`) is no longer 2023
+            query["annee"] = REFERENCE_YEAR
         for key, value in query.items():
             at.query_params[key] = value
         at.run()

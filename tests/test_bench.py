@@ -106,8 +106,24 @@ def test_the_bench_runs_end_to_end_on_the_sample(tmp_path):
     ]
     missing = [name for name in expected if name not in rows]
     assert not missing, missing
-    assert rows["persons (participants table)"] == ["184"]
-    assert rows["year measured (busiest full year)"] == ["2023"]
+    sample_rows = len((ROOT / "data" / "sample" / "participants.csv").read_text(encoding="utf-8-sig").splitlines()) - 1
+    assert rows["persons (participants table)"] == [str(sample_rows)]
+    # the busiest year the sample covers entirely (most participants), found here with the engine
+    from analytics.extract import load_extract
+    from analytics.store import import_extract
+
+    db = tmp_path / "check.duckdb"
+    import_extract(load_extract(ROOT / "data" / "sample"), db)
+    con = connect_readonly(db)
+    try:
+        lo, hi = con.execute("""SELECT min(least(date_prescription, date_entree)),
+                                       max(greatest(date_prescription, coalesce(date_entree, date_prescription),
+                                                    coalesce(date_sortie, date_prescription))) FROM participants""").fetchone()
+        full = [y for y in range(lo.year, hi.year + 1) if lo <= date(y, 1, 1) and date(y, 12, 31) <= hi]
+        busiest = max(full, key=lambda y: compute_indicators(con, Period.year(y))["participants"])
+    finally:
+        con.close()
+    assert rows["year measured (busiest full year)"] == [str(busiest)]
     assert rows["pandas figures = engine figures (keys × filters)"] == [f"yes ({len(FIGURES)} × 3)"]
     from bench.workers import page_files
 

@@ -49,3 +49,12 @@ def test_convention_page_in_diffusion_mode_shows_no_small_count(app):
         for cell in list(table.set_index("Indicateur").loc[label])[:-1]:
             digits = cell.replace("\u202f", "").replace(" ", "")
             assert not digits.isdigit() or int(digits) == 0 or int(digits) >= 11, (label, cell)
+
+
+def test_default_year_is_the_last_complete_year_of_the_data(app, sample_db):
+    with closing(connect_readonly(sample_db)) as con:
+        first, last = first_date(con), data_date(con)
+    at = app(annee=None)
+    assert not at.exception
+    expected = last.year - 1 if last.year > first.year else last.year
+    assert at.sidebar.selectbox(key="annee").value == str(expected)

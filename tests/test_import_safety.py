@@ -135,7 +135,8 @@ def test_snapshot_update_reports_changes_and_same_file_twice_is_a_no_op(tmp_path
     active = next(i for i, line in enumerate(lines[1:], 1)
                   if line.split(";")[idx["date_entree"]] and not line.split(";")[idx["date_sortie"]])
     cells = lines[active].split(";")
-    cells[idx["date_sortie"]], cells[idx["motif_sortie"]], cells[idx["detail_sortie"]] = "14/01/2024", "Emploi", "CDI"
+    # leaves on the data date of the sample (after every entry it holds)
+    cells[idx["date_sortie"]], cells[idx["motif_sortie"]], cells[idx["detail_sortie"]] = "30/10/2026", "Emploi", "CDI"
     lines[active] = ";".join(cells)
     new = lines[-1].split(";")
     new[idx["id_participant"]] = "CE-9999"
@@ -146,18 +147,21 @@ def test_snapshot_update_reports_changes_and_same_file_twice_is_a_no_op(tmp_path
     lines.append(";".join(new))
     (second / "participants.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
+    rows = [line.split(";") for line in lines[1:-1]]  # the sample as it is (without CE-9999)
+    n = len(rows)
+    entered, left = sum(1 for r in rows if r[idx["date_entree"]]), sum(1 for r in rows if r[idx["date_sortie"]])
     db = tmp_path / "store.duckdb"
     r1 = run_import(first, db)
-    assert r1.n_new == 184
+    assert r1.n_new == n
     digest = sha(db)
     assert run_import(first, db).status == "inchangé"
     assert sha(db) == digest
     r2 = run_import(second, db)
     assert (r2.n_new, r2.n_updated, r2.new_entries, r2.new_exits) == (1, 1, 1, 1)
-    assert r2.n_unchanged == 183
-    assert table_counts(db)["participants"] == 185
+    assert r2.n_unchanged == n - 1
+    assert table_counts(db)["participants"] == n + 1
     hist = query(connect_readonly(db), "SELECT n_new, n_updated, new_entries, new_exits FROM imports ORDER BY import_id")
-    assert hist.rows() == [(184, 0, 158, 119), (1, 1, 1, 1)]
+    assert hist.rows() == [(n, 0, entered, left - 1), (1, 1, 1, 1)]
 
 
 # ---------------------------------------------------------------- fuzzing

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from analytics import schema
-from analytics.sample import reference_extract, synthetic_extract, write_extract
+from analytics.sample import REFERENCE_SNAPSHOT, reference_extract, synthetic_extract, write_extract
 
 # reference/bilan-2023.json (the figures of the real 2023 report)
 EXPECTED_2023 = {
@@ -48,7 +48,8 @@ EXPECTED_2023 = {
 }
 COMMUNES = ["Poix-de-Picardie", "Flixecourt", "Doullens", "Airaines", "Picquigny", "Saint-Ouen", "Ailly-sur-Somme",
             "Oisemont", "Villers-Bocage", "Molliens-Dreuil", "Liomer"]
-SNAPSHOT = date(2024, 1, 15)
+FIRST_EXPORT = date(2024, 1, 15)  # the 2022–2023 part is the extract as exported that day
+SNAPSHOT = REFERENCE_SNAPSHOT  # the data date of the reference (autumn 2026)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +199,8 @@ def test_reference_is_deterministic(ref):
 
 
 def test_reference_keeps_the_contract(ref):
-    assert problems(ref, date(2024, 12, 31)) == []
+    # planned ends (date_fin_prevue) run up to six months past the data date; the other dates stop at it (checked below)
+    assert problems(ref, date(SNAPSHOT.year + 1, 12, 31)) == []
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_2023))
@@ -206,7 +208,7 @@ def test_reference_reproduces_the_2023_report(ref, key):
     assert figures(ref, date(2023, 1, 1), date(2023, 12, 31))[key] == EXPECTED_2023[key]
 
 
-def test_reference_is_a_snapshot_of_2024_01_15(ref):
+def test_reference_covers_the_convention_up_to_its_data_date(ref):
     p = ref["participants"]
     assert set(p["territoire"]) == {schema.DEFAULT_TERRITORY}
     assert set(p["action"]) == {schema.DEFAULT_ACTION}
@@ -214,21 +216,26 @@ def test_reference_is_a_snapshot_of_2024_01_15(ref):
     assert p["code_insee"].null_count() == p.height
     assert p["id_participant"].str.contains(r"^CE-\d{4}$").all()
     dates = [c.name for c in schema.PARTICIPANTS.columns if c.kind == "date" and c.name != "date_fin_prevue"]
-    late = p.filter(pl.any_horizontal(pl.col(c) > SNAPSHOT for c in dates))
-    # only the person waiting for a first appointment scheduled in late January 2024
-    assert late.select("motif_non_entree", "date_prescription").rows() == [("En attente", date(2023, 12, 20))]
-    assert late["date_premier_rdv"][0].month == 1
-    assert ref["rendez_vous"]["date"].max() <= SNAPSHOT
-    assert ref["immersions"]["date_fin"].max() <= SNAPSHOT
+    assert p.filter(pl.any_horizontal(pl.col(c) > SNAPSHOT for c in dates)).is_empty()
+    assert ref["rendez_vous"]["date"].max() <= SNAPSHOT and ref["immersions"]["date_fin"].max() <= SNAPSHOT
+    # every year of the convention has entries and exits, up to the data date
+    years = range(2022, SNAPSHOT.year + 1)
+    assert set(p["date_entree"].dt.year().drop_nulls()) == set(years)
+    assert set(p["date_sortie"].dt.year().drop_nulls()) == set(years)
+    assert ref["rendez_vous"]["date"].max() >= date(SNAPSHOT.year, SNAPSHOT.month, 1)
     planned = p.filter(pl.col("date_entree").is_not_null())
     assert planned["date_fin_prevue"].equals(planned["date_entree"].dt.offset_by("6mo"), check_names=False)
     # 2022 history: persons who entered and left in 2022, and carry-overs
     assert p.filter(pl.col("date_sortie") < date(2023, 1, 1)).height >= 20
     assert p.filter((pl.col("date_entree") < date(2023, 1, 1)) & (pl.col("date_sortie") >= date(2023, 1, 1))).height >= 15
-    # of the 41 still active on 2023-12-31: 2 leave for a job and 3 for training in early January 2024
-    jan = p.filter(pl.col("date_sortie") > date(2023, 12, 31))
-    assert jan["date_sortie"].is_between(date(2024, 1, 2), date(2024, 1, 12)).all()
-    assert counts(jan, "motif_sortie") == {"Emploi": 2, "Formation": 3}
+    # of the 41 still active on 2023-12-31: 2 leave for a job and 3 for training in early January 2024, the others after
+    # the first export day (15/01/2024) or not yet
+    left = p.filter(pl.col("date_sortie").is_between(date(2024, 1, 1), FIRST_EXPORT))
+    assert left["date_sortie"].is_between(date(2024, 1, 2), date(2024, 1, 12)).all()
+    assert sorted(left["motif_sortie"].to_list()) == ["Emploi", "Emploi", "Formation", "Formation", "Formation"]
+    # the person waiting since December 2023 is still counted « En attente » (the 2023 report counts them so)
+    waiting = p.filter(pl.col("date_prescription") == date(2023, 12, 20))
+    assert waiting["motif_non_entree"].to_list() == ["En attente"] and waiting["date_entree"].is_null().all()
 
 
 def test_reference_details_are_plausible(ref):
@@ -257,7 +264,9 @@ def test_reference_details_are_plausible(ref):
     assert participants_2023.filter(pl.col("rqth")).height == 3
     assert p.filter(pl.col("date_suivi_post_sortie").is_not_null())["date_suivi_post_sortie"].max() <= SNAPSHOT
     six = p.filter(pl.col("situation_6_mois").is_not_null())
-    assert (six["date_sortie"] <= date(2023, 7, 15)).all()
+    assert (six["date_sortie"] <= date(SNAPSHOT.year, SNAPSHOT.month - 6, SNAPSHOT.day)).all()
+    # the 2023 leavers keep the six-month situation known on the first export day (the report's ESF+ EECR05)
+    assert (six.filter(pl.col("date_sortie").dt.year() == 2023)["date_sortie"] <= date(2023, 7, 15)).all()
 
 
 def test_reference_does_not_disturb_2022_or_2024(ref):
