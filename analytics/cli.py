@@ -354,6 +354,7 @@ def _report_target(value: str) -> Path:
 
 
 def cmd_report(args) -> int:
+    from analytics.indicators import PeriodAfterData
     from analytics.reports import write_report
     from analytics.reports.common import ReportError
 
@@ -369,6 +370,8 @@ def cmd_report(args) -> int:
         _audit("export", format=out.suffix.lstrip(".").lower(), diffusion=args.suppress)
     except ReportError as exc:
         raise CliError(f"rapport non produit : {exc}") from None
+    except PeriodAfterData as exc:
+        raise CliError(f"rapport non produit : {exc}", 2) from None
     except OSError as exc:
         raise CliError(f"impossible d'écrire « {out} » : {exc.strerror or exc}") from None
     finally:

@@ -26,7 +26,8 @@ else:
     ui.kpi(row1[1], "appointments", fmt.number(appointments["attended"]), title="Rendez-vous honorés")
     ui.kpi(row1[2], "appointments", fmt.percent(appointments["attendance_rate"]), title="Taux de présence")
     median = delay["median"]
-    ui.kpi(row1[3], "first_appointment_delay_days", "–" if median is None else f"{fmt.number(median, 1 if median % 1 else 0)} j",
+    ui.kpi(row1[3], "first_appointment_delay_days", "–" if median is None else fmt.MASKED_RATE if isinstance(median, str)
+           else f"{fmt.number(median, 1 if median % 1 else 0)} j",
            title="Délai médian 1er RDV")
     row2 = st.columns(4)
     ui.kpi(row2[0], "first_appointment_delay_days", fmt.percent(delay["within_7_days_rate"]), title="1ers RDV dans les 7 jours")
@@ -44,7 +45,7 @@ else:
     with c1:
         ui.chart(first_appointment_delays(first_appointment_delay_buckets(ds)), "activite_delays",
                  definition="first_appointment_delay_buckets")
-        if median is not None:
+        if median is not None and not isinstance(median, str):
             st.caption(f"Médiane : {fmt.number(median, 1 if median % 1 else 0)} jours ; "
                        f"{fmt.percent(delay['within_7_days_rate'])} des 1ers rendez-vous dans les 7 jours.")
     with c2:

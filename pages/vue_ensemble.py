@@ -40,7 +40,8 @@ else:
            delta("positive_exit_rate", scale=100, decimals=1, suffix=" pts"))
     delay = fig["first_appointment_delay_days"]
     ui.kpi(row2[1], "first_appointment_delay_days",
-           "–" if delay["median"] is None else f"{fmt.number(delay['median'], 1 if delay['median'] % 1 else 0)} j",
+           "–" if delay["median"] is None else fmt.MASKED_RATE if isinstance(delay["median"], str)
+           else f"{fmt.number(delay['median'], 1 if delay['median'] % 1 else 0)} j",
            delta("first_appointment_delay_days", "median", decimals=1, suffix=" j"), delta_color="inverse",
            title="Délai médian 1er RDV")
     ui.kpi(row2[2], "appointments", fmt.percent(fig["appointments"]["attendance_rate"]),

@@ -75,6 +75,13 @@ def test_cli_states_the_data_date_and_clips_on_request(small, capsys):
     assert "date des données" in capsys.readouterr().err
 
 
+def test_report_after_the_data_date_is_one_french_line(small, tmp_path, capsys):
+    out = tmp_path / "bilan.xlsx"
+    assert main(["report", "--db", str(small), "--year", "2024", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "date des données (20/06/2023)" in err and "Traceback" not in err and not out.exists()
+
+
 def test_reports_are_clipped_and_say_so(small, tmp_path):
     with closing(connect_readonly(small)) as con:
         ctx = build_context(con, Period.year(2023), previous=True)

@@ -37,7 +37,7 @@ from analytics.charts import territory as territory_charts
 from analytics.charts.base import PRIMARY
 from analytics.diffusion import align_map, align_territory, all_masked_labels, is_masked, legend, mask_if, rows_of
 from analytics.indicators import Filters, Period, territory
-from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows
+from analytics.reports.common import APP_NAME, ReportContext, build_context, esf_rows, filters_text
 from analytics.reports.images import fig_png
 from analytics.reports.sections import CONVENTION, SECTIONS, kpi_rows, masked_reading
 
@@ -244,6 +244,16 @@ def _esf(ctx: ReportContext, st: dict) -> list:
             _table(rows, st, widths)]
 
 
+def fit_text(text: str, font: str, size: float, width: float) -> str:
+    """`text` cut at a word (with « … ») so that it fits `width` points in `font` at `size`."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    words = text.split(" ")
+    while words and pdfmetrics.stringWidth(" ".join(words) + " …", font, size) > width:
+        words.pop()
+    return " ".join(words) + " …"
+
+
 class _Footer:
     """A canvas maker that writes « <text> — page n / N » at the foot of every page (two passes)."""
 
@@ -268,8 +278,11 @@ class _Footer:
                     self.__dict__.update(state)
                     self.setFont("Vera", 7.5)
                     self.setFillColor(GREY)
-                    self.drawString(MARGIN, 0.9 * cm, text)
-                    self.drawRightString(PAGE_W - MARGIN, 0.9 * cm, f"page {self._pageNumber} / {total}")
+                    number = f"page {self._pageNumber} / {total}"
+                    # the text stops before the page number, within the margins (cut with « … » if need be)
+                    room = FRAME_W - pdfmetrics.stringWidth(number, "Vera", 7.5) - 12
+                    self.drawString(MARGIN, 0.9 * cm, fit_text(text, "Vera", 7.5, room))
+                    self.drawRightString(PAGE_W - MARGIN, 0.9 * cm, number)
                     self.setStrokeColor(colors.HexColor("#c9d1dd"))
                     self.line(MARGIN, 1.25 * cm, PAGE_W - MARGIN, 1.25 * cm)
                     super().showPage()
@@ -298,7 +311,8 @@ def build_pdf_from_context(ctx: ReportContext, out, progress: Progress | None = 
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=1.8 * cm,
                             title=f"{APP_NAME} — pack COPIL — {ctx.period_text}", author=APP_NAME,
                             subject="Comité de pilotage : indicateurs, graphiques et indicateurs FSE+", lang="fr-FR")
-    doc.build(story, canvasmaker=_Footer(f"{APP_NAME} · pack COPIL · {ctx.period_text} · {ctx.filters_text}"))
+    secret = f" · secret statistique (< {ctx.suppress})" if ctx.suppress else ""
+    doc.build(story, canvasmaker=_Footer(f"{APP_NAME} · pack COPIL · {ctx.period_text} · {filters_text(ctx.filters)}{secret}"))
     data = buf.getvalue()
     if hasattr(out, "write"):
         out.write(data)

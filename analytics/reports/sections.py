@@ -573,8 +573,8 @@ def kpi_rows(ctx: ReportContext) -> Table:
         value = fig.get(key)
         return (value or {}).get(sub) if sub and isinstance(value, dict) else (None if sub else value)
 
-    def days(v):
-        return fmt.MISSING if v is None else f"{fmt.number(v, 1 if v % 1 else 0)} j"
+    def days(v):  # a masked median is no « < 11 j » (it would read as a number of days)
+        return fmt.MISSING if v is None else fmt.MASKED_RATE if is_masked(v) else f"{fmt.number(v, 1 if v % 1 else 0)} j"
 
     target = objective_for(ctx.filters).target
     spec = [  # label, key, sub, value formatter, change scale/decimals/suffix
