@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ def _read_csv(path: Path, table: S.Table, problems: list[Problem]) -> _Raw | Non
                 "TOO MANY COLUMNS": "ligne avec trop de colonnes",
                 "UNQUOTED VALUE": "guillemets mal fermés",
                 "INVALID UNICODE": "caractères illisibles", "INVALID ENCODING": "caractères illisibles"}.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
-        problems.append(Problem(label, int(row["line"]), None, (row["csv_line"] or "")[:80], kind))
+        problems.append(Problem(label, int(row["line"]), None, row["csv_line"] or "", kind))
     # File line of each kept row: header is line 1, then skip the rejected lines.
     lines, line, ri = [], 1, 0
     if reject_lines:
@@ -301,6 +302,24 @@ def _parse_dates(expr: pl.Expr) -> pl.Expr:
                        + [expr.str.strptime(pl.Date, DATE_FORMATS[5], strict=False, exact=True)])
 
 
+_DATE_SHAPES = (re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$"), re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"))
+
+
+def _date_message(value: str) -> str:
+    """Why a date cell was refused: a date written in an accepted shape that is not in the calendar (« 31/02/2023 »)
+    is nonexistent, not unreadable."""
+    for shape, order in zip(_DATE_SHAPES, ((3, 2, 1), (1, 2, 3))):
+        m = shape.match(value)
+        if m:
+            y, mo, d = (int(m.group(i)) for i in order)
+            try:
+                date(y, mo, d)
+            except ValueError:
+                return ("date inexistante : ce jour n'existe pas au calendrier" if 1 <= mo <= 12
+                        else "date inexistante : mois hors de 01 à 12")
+    return "date illisible : attendu JJ/MM/AAAA ou AAAA-MM-JJ"
+
+
 def _distinct(frame: pl.DataFrame) -> dict[str, pl.Series]:
     """The distinct non-null values of each text column, computed once for the privacy scan, the conversions
     and the reference check (on millions of appointments, these `unique()` are most of their cost)."""
@@ -353,7 +372,8 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem], distinct
         if message and unreadable.len():
             bad = pl.DataFrame([raw.lines, col]).filter(col.is_in(unreadable.implode()))
             for line, value in bad.iter_rows():
-                problems.append(Problem(raw.label, line, c.name, value.strip(), message))
+                problems.append(Problem(raw.label, line, c.name, value.strip(),
+                                        _date_message(value.strip()) if c.kind == "date" else message))
     typed = pl.DataFrame([raw.lines, *typed.values()])
     if "freins_secondaires" in typed.columns:
         accepted = set(S.BARRIERS)
@@ -429,9 +449,16 @@ def _validate_schema(raw: _Raw, typed: pl.DataFrame, problems: list[Problem]) ->
 
 
 def _rule(typed: pl.DataFrame, raw: _Raw, problems: list[Problem], mask: pl.Expr, column: str, message: str) -> None:
+    """Report the rows where `mask` holds — except a row whose cells used by the rule were already refused (an
+    unreadable or nonexistent date is null here: one bad cell must not cascade into other errors)."""
     if column not in typed.columns:
         return
-    for line, value in typed.filter(mask.fill_null(False)).select("__line", pl.col(column).cast(pl.String)).iter_rows():
+    used = set(mask.meta.root_names()) | {column}
+    refused = {p.line for p in problems if p.file == raw.label and p.column in used and p.line is not None}
+    rows = typed.filter(mask.fill_null(False))
+    if refused:
+        rows = rows.filter(~pl.col("__line").is_in(list(refused)))
+    for line, value in rows.select("__line", pl.col(column).cast(pl.String)).iter_rows():
         problems.append(Problem(raw.label, line, column, value, message))
 
 
