@@ -21,6 +21,7 @@ import bisect
 import codecs
 import csv
 import hashlib
+import re
 import os
 import shutil
 import tempfile
@@ -201,7 +202,7 @@ def _reject_problems(label: str, rejects: pl.DataFrame) -> list[Problem]:
     out = []
     for row in rejects.unique("line", keep="first", maintain_order=True).iter_rows(named=True):
         kind = _REJECT_KINDS.get(str(row["error_type"]), f"ligne illisible ({row['error_type']})")
-        out.append(Problem(label, int(row["line"]), None, (row["csv_line"] or "")[:80], kind))
+        out.append(Problem(label, int(row["line"]), None, row["csv_line"] or "", kind))
     return out
 
 
@@ -359,6 +360,24 @@ def _parse_dates(expr: pl.Expr) -> pl.Expr:
                        + [expr.str.strptime(pl.Date, DATE_FORMATS[5], strict=False, exact=True)])
 
 
+_DATE_SHAPES = (re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$"), re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"))
+
+
+def _date_message(value: str) -> str:
+    """Why a date cell was refused: a date written in an accepted shape that is not in the calendar (« 31/02/2023 »)
+    is nonexistent, not unreadable."""
+    for shape, order in zip(_DATE_SHAPES, ((3, 2, 1), (1, 2, 3))):
+        m = shape.match(value)
+        if m:
+            y, mo, d = (int(m.group(i)) for i in order)
+            try:
+                date(y, mo, d)
+            except ValueError:
+                return ("date inexistante : ce jour n'existe pas au calendrier" if 1 <= mo <= 12
+                        else "date inexistante : mois hors de 01 à 12")
+    return "date illisible : attendu JJ/MM/AAAA ou AAAA-MM-JJ"
+
+
 def _distinct(frame: pl.DataFrame) -> dict[str, pl.Series]:
     """The distinct non-null values of each text column, computed once for the privacy scan, the conversions
     and the reference check (on millions of appointments, these `unique()` are most of their cost)."""
@@ -411,7 +430,8 @@ def _normalise(raw: _Raw, frame: pl.DataFrame, problems: list[Problem], distinct
         if message and unreadable.len():
             bad = pl.DataFrame([raw.lines, col]).filter(col.is_in(unreadable.implode()))
             for line, value in bad.iter_rows():
-                problems.append(Problem(raw.label, line, c.name, value.strip(), message))
+                problems.append(Problem(raw.label, line, c.name, value.strip(),
+                                        _date_message(value.strip()) if c.kind == "date" else message))
     typed = pl.DataFrame([raw.lines, *typed.values()])
     if "freins_secondaires" in typed.columns:
         accepted = set(S.BARRIERS)
@@ -486,14 +506,27 @@ def _validate_schema(raw: _Raw, typed: pl.DataFrame, problems: list[Problem], un
                                     _check_message(row["check"], row["column"], raw.table)))
 
 
-def _rule(typed: pl.DataFrame, raw: _Raw, problems: list[Problem], mask: pl.Expr, column: str, message: str) -> None:
+def _check_rule(typed: pl.DataFrame, raw: _Raw, problems: list[Problem], mask: pl.Expr, column: str, message: str,
+                prior: list[Problem] = ()) -> None:
+    """Report the rows where `mask` holds — except a row whose cells used by the rule were already refused (in
+    `problems` or `prior`: an unreadable or nonexistent date is null here, and one bad cell must not cascade into
+    other errors)."""
     if column not in typed.columns:
         return
-    for line, value in typed.filter(mask.fill_null(False)).select("__line", pl.col(column).cast(pl.String)).iter_rows():
+    used = set(mask.meta.root_names()) | {column}
+    refused = {p.line for p in (*prior, *problems) if p.file == raw.label and p.column in used and p.line is not None}
+    rows = typed.filter(mask.fill_null(False))
+    if refused:
+        rows = rows.filter(~pl.col("__line").is_in(list(refused)))
+    for line, value in rows.select("__line", pl.col(column).cast(pl.String)).iter_rows():
         problems.append(Problem(raw.label, line, column, value, message))
 
 
-def _consistency(raw: _Raw, typed: pl.DataFrame, problems: list[Problem]) -> None:
+def _consistency(raw: _Raw, typed: pl.DataFrame, problems: list[Problem], prior: list[Problem] = ()) -> None:
+    """The consistency rules; `prior`: the problems already found in this table (their cells do not cascade)."""
+    def _rule(*args) -> None:
+        _check_rule(*args, prior=prior)
+
     cols = set(typed.columns)
     c = pl.col
     if raw.table is S.PARTICIPANTS:
@@ -611,7 +644,7 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
         t = _normalise(raw, mapped, run.problems, distinct)
         _validate_schema(raw, t, run.problems, unique_ids=False)  # identifiers: unique across batches, below
         consistency: list[Problem] = []
-        _consistency(raw, t, consistency)
+        _consistency(raw, t, consistency, prior=run.problems)
         for p in consistency:
             if p.line == 1:
                 key = (p.column, p.message)

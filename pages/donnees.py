@@ -90,7 +90,8 @@ def show_report(report: dict) -> None:
     st.error(f"Extrait « {report['source']} » refusé : {fmt.number(problems.height)} problème(s). Rien n'a été importé, "
              "la base est restée telle quelle. Corrigez le fichier puis déposez-le de nouveau.", icon=":material/error:")
     shown = problems.rename({c: c.capitalize() for c in problems.columns})
-    ui.data_table(shown)  # an empty value reads « — », never « None »
+    # the whole message and value of each problem, wrapped (a grid cuts long texts); an empty value reads « — »
+    ui.data_table(shown, static=shown.height <= 500)
     st.download_button("Télécharger le rapport de validation (CSV)", report_csv(problems), file_name="rapport-validation.csv",
                        mime="text/csv", icon=":material/download:")
 

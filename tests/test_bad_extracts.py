@@ -89,3 +89,25 @@ def test_dropping_identifying_columns_says_which_and_stores_none(tmp_path):
     assert result.dropped_columns == ["participants.csv › Nom"]
     assert "Nom" in result.summary()
     assert b"Durand" not in db.read_bytes()
+
+
+def test_a_nonexistent_date_is_one_problem_not_a_cascade(tmp_path):
+    """Issue 16: « 31/02/2023 » is nonexistent (not unreadable), and the rules that use the refused cell (exit without
+    entry, non-entry reason required…) do not pile up on the same line; the report keeps the whole value."""
+    src = (CORPUS / "impossible_date" / "participants.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "participants.csv").write_text("\r\n".join(src) + "\r\n", encoding="utf-8")
+    with pytest.raises(ExtractError) as err:
+        load_extract(tmp_path)
+    on_line = [p for p in err.value.problems if p.line == 2]
+    assert [(p.column, p.value, p.message.split(" :")[0]) for p in on_line] == [("date_entree", "31/02/2023", "date inexistante")]
+
+
+def test_unreadable_and_nonexistent_dates_are_told_apart():
+    from analytics.extract import _date_message
+
+    assert _date_message("31/02/2023").startswith("date inexistante")
+    assert _date_message("2023-02-29").startswith("date inexistante")  # 2023 is not a leap year
+    assert _date_message("15/13/2023").startswith("date inexistante")
+    assert _date_message("hier").startswith("date illisible")
+    assert _date_message("29/02/2024").startswith("date illisible")  # a real date: refused for another reason
+

@@ -147,7 +147,7 @@ def test_upload_of_a_bad_extract_shows_the_report_and_changes_nothing(writable_a
     at.button(key="donnees_import").click().run()
     assert not at.exception
     assert any("refusé" in e.value and "Rien n'a été importé" in e.value for e in at.error)
-    report = next(df.value for df in at.dataframe if "Problème" in df.value.columns)
+    report = next(df.value for df in at.table if "Problème" in df.value.columns)
     assert set(report["Fichier"]) == {"participants.csv", "rendez_vous.csv"}
     assert {"sexe", "date_sortie", "id_participant"} <= set(report["Colonne"])
     assert at.get("download_button")
@@ -158,7 +158,7 @@ def test_upload_of_a_bad_extract_shows_the_report_and_changes_nothing(writable_a
     assert journal["Fichier"].tolist()[1] == "sample"
     assert journal["Problèmes"].tolist()[0] == str(report.shape[0])  # a column with empty values is text (« — »)
     # « None » never appears: an empty value reads « — » (issue 16)
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         assert "None" not in {str(v) for v in df.value.to_numpy().ravel()}, df.value
 
 
@@ -169,7 +169,7 @@ def test_upload_with_identifiers_needs_the_checkbox(writable_app, kit):
     at.file_uploader[0].set_value(("participants.csv", rows.encode("utf-8"), "text/csv"))
     at.run()
     at.button(key="donnees_import").click().run()
-    report = next(df.value for df in at.dataframe if "Problème" in df.value.columns)
+    report = next(df.value for df in at.table if "Problème" in df.value.columns)
     assert report["Colonne"].tolist() == ["nom"] and kit.sha256(db) == before
     assert not at.file_uploader[0].value  # emptied after the refusal, the report stays
     at.checkbox(key="donnees_drop").check().run()

@@ -138,12 +138,16 @@ def peer_figures(filter_key: str) -> dict:
     return state.figures(sel.period, replace(sel.filters, **{attr: ()}))
 
 
-def data_table(df: pl.DataFrame, **kwargs) -> None:
-    """A read-only table: every empty value reads « — » (never « None »)."""
+def data_table(df: pl.DataFrame, static: bool = False, **kwargs) -> None:
+    """A read-only table: every empty value reads « — » (never « None »). `static`: an HTML table whose long texts
+    wrap instead of being cut (for a few hundred rows at most)."""
     # text columns, and any column with an empty value, read « — » there; full numeric columns stay numeric (sorting)
     shown = df.with_columns([pl.col(c).cast(pl.String).fill_null(EMPTY) for c in df.columns
                              if df[c].dtype == pl.String or df[c].null_count()]) if df.width else df
-    st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
+    if static:
+        st.table(shown, hide_index=True)
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
 
 
 def _on_click(chart_key: str, filter_key: str, axis: str) -> Callable[[], None]:

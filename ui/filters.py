@@ -53,6 +53,7 @@ def sidebar() -> None:
         sb.button("Effacer les filtres", on_click=clear_filters, width="stretch")
     sb.caption(f"Période affichée : {fmt.period_text(sel.period)}. "
                "L'adresse de la page reprend les filtres : copiez-la pour partager cette vue.")
+    copy_link_button(sb)
     diffusion.toggle(sb)
     imports_picker(sb)
 
@@ -103,3 +104,39 @@ def clear_filters() -> None:
 def set_filter(key: str, values: list[str]) -> None:
     """Used by chart clicks (called from a widget callback, before the widgets are drawn)."""
     st.session_state[key] = values
+
+
+COPY_LINK = """
+<button type="button" class="coaching-copy-link" aria-describedby="coaching-copy-status">Copier le lien de cette vue</button>
+<span id="coaching-copy-status" role="status" aria-live="polite" class="coaching-copy-status"></span>
+<style>
+.coaching-copy-link { width: 100%; padding: .4rem .75rem; border: 1px solid #b8c0cc; border-radius: .5rem; background: #ffffff;
+  color: #1c2430; font: inherit; cursor: pointer; }
+.coaching-copy-link:hover { border-color: #1f5fa8; color: #1f5fa8; }
+.coaching-copy-link:focus-visible { outline: 2px solid #1f5fa8; outline-offset: 2px; }
+.coaching-copy-status { display: block; font-size: .85rem; color: #1e6b3a; min-height: 1.1em; }
+</style>
+<script>
+(() => {
+  const button = document.querySelector(".coaching-copy-link:not([data-bound])");
+  if (!button) return;
+  button.setAttribute("data-bound", "1");
+  const status = button.parentElement.querySelector(".coaching-copy-status");
+  button.addEventListener("click", async () => {
+    const url = window.location.href;
+    try {
+      await navigator.clipboard.writeText(url);
+      status.textContent = "Lien copié : collez-le dans un courriel pour partager cette vue.";
+    } catch (e) {  // no clipboard (page not served over HTTPS): let the user copy it by hand
+      window.prompt("Copiez ce lien (Ctrl+C) :", url);
+      status.textContent = "";
+    }
+  });
+})();
+</script>
+"""
+
+
+def copy_link_button(container) -> None:
+    """« Copier le lien »: the page's address, with its filters, to the clipboard (Streamlit has no such widget)."""
+    container.html(COPY_LINK, unsafe_allow_javascript=True)

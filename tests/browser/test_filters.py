@@ -112,3 +112,15 @@ def test_date_range_in_url_opens_in_dates_mode(dash, sample_db):
     assert fmt.day(start) in shown and fmt.day(end) in shown, shown
     assert f"du {fmt.day(start)} au {fmt.day(end)}" in sidebar.inner_text()
     assert dash.metric("Participants") == fmt.number(expected)
+
+
+def test_copy_link_button_puts_the_view_address_in_the_clipboard(dash, routes):
+    """Issue 16: « Copier le lien » copies the page's address with its filters."""
+    dash.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=dash.base_url)
+    dash.open(routes["pages/file_active.py"].path, commune="Doullens")
+    button = dash.page.get_by_role("button", name="Copier le lien de cette vue")
+    assert button.count() == 1
+    button.click()
+    dash.page.wait_for_function("() => document.querySelector('.coaching-copy-status').textContent.length > 0")
+    copied = dash.page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == dash.page.url and "commune=Doullens" in copied and "/file-active" in copied
