@@ -88,7 +88,7 @@ for i, r in enumerate(frame.iter_rows(named=True)):
 st.subheader("Ce que deviennent les types", help=help_text("typology_outcomes"))
 st.plotly_chart(charts.outcome_comparison(frame, overall=fig["positive_exit_rate"] if not isinstance(fig["positive_exit_rate"], str) else None),
                 key="typologie_outcomes", config=PLOTLY_CONFIG, width="stretch")
-st.info(verdict["sentence"] if not diffusion or verdict["p_value"] is not None else verdict["sentence"], icon="⚖️")
+st.info(verdict["sentence"], icon="⚖️")
 
 # ---- factor map
 st.subheader("Carte des profils", help=help_text("typology_map"))
