@@ -38,7 +38,7 @@ else:
     t = fig["time_to_exit"]
     median = t["median_days"]
     ui.kpi(k[0], "time_to_exit", "–" if median is None else fmt.number(median) if isinstance(median, str) else
-           f"{fmt.number(median)} jours", title="Durée médiane dans l'action (Kaplan-Meier)")
+           f"{fmt.number(median)} jours", title="Durée médiane (Kaplan-Meier)")
     ui.kpi(k[1], "time_to_exit", fmt.percent(t["survival"]["182"]), title="Encore dans l'action à 6 mois")
     ui.kpi(k[2], "time_to_exit", fmt.percent(t["survival"]["365"]), title="Encore dans l'action à 1 an")
 

@@ -178,7 +178,7 @@ def test_parcours_page(app, engine, communes):
     categories = specs["parcours_categories"]["data"][0]
     assert dict(zip(categories["y"], categories["x"])) == f["exit_category"]
     median = f["time_to_exit"]["median_days"]
-    assert m["Durée médiane dans l'action (Kaplan-Meier)"] == ("–" if median is None else f"{median} jours")
+    assert m["Durée médiane (Kaplan-Meier)"] == ("–" if median is None else f"{median} jours")
     cohorts = [t for t in specs["parcours_km_cohort"]["data"] if t.get("fill") is None]
     assert sum(int(t["name"].rsplit("(", 1)[1].rstrip(")")) for t in cohorts) == f["time_to_exit"]["cohort"]
     assert all(t["y"][0] == 100 for t in cohorts)

@@ -77,7 +77,8 @@ def caseload_forecast(frame: pl.DataFrame, title: str | None = None) -> go.Figur
     x_obs, x_fut = month_labels(observed["month"].to_list()), month_labels(future["month"].to_list())
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x_fut + x_fut[::-1], y=future["high"].to_list() + future["low"].to_list()[::-1], fill="toself",
-                             fillcolor="rgba(31, 95, 168, 0.15)", line=dict(width=0), name="Intervalle à 80 %", hoverinfo="skip"))
+                             fillcolor="rgba(31, 95, 168, 0.15)", line=dict(width=0), mode="lines", name="Intervalle à 80 %",
+                             hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=x_obs, y=observed["caseload"].to_list(), mode="lines+markers", name="File active observée",
                              line=dict(color=PRIMARY, width=3), hovertemplate="%{x} : %{y} personnes<extra></extra>"))
     # the forecast line starts from the last observed month
