@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import fmt, geo
 from analytics.charts import territory as charts
-from analytics.diffusion import align_map, align_territory, is_masked
+from analytics.diffusion import align_map, align_territory, communes_coarsened, is_masked
 from analytics.indicators import territory
 from ui import components as ui
 from ui import state
@@ -100,5 +100,9 @@ else:
         pl.col("Communes").cast(pl.String))), hide_index=True, width="stretch")
 
     heading("commune_table")
-    st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
-                 width="stretch")
+    coarsened = communes_coarsened(communes, shown_communes, fig)  # diffusion: mostly masked → the EPCI table instead
+    if coarsened:
+        st.info(coarsened, icon=":material/lock:")
+    else:
+        st.dataframe(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})), hide_index=True,
+                     width="stretch")
