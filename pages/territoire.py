@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import fmt, geo
 from analytics.charts import territory as charts
-from analytics.diffusion import align_map, align_territory, is_masked
+from analytics.diffusion import align_map, align_territory, communes_coarsened, is_masked
 from analytics.indicators import territory
 from ui import components as ui
 from ui import state
@@ -110,4 +110,8 @@ else:
         pl.col("Communes").cast(pl.String))))
 
     heading("commune_table")
-    ui.data_table(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})))
+    coarsened = communes_coarsened(communes, shown_communes, fig)  # diffusion: mostly masked → the EPCI table instead
+    if coarsened:
+        st.info(coarsened, icon=":material/lock:")
+    else:
+        ui.data_table(masked(french(shown_communes, {"commune": "Commune", "code": "Code INSEE", "epci": "EPCI"})))

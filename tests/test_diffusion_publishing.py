@@ -19,7 +19,6 @@ from analytics.charts.caseload import flows
 from analytics.diffusion import (HEADLINE, SECONDARY_TEXT, align_flows, denominators, has_data, is_masked, mask_figure,
                                  suppress_figures)
 from analytics.indicators import Filters, Period, compute, dataset
-from analytics.indicators.caseload import monthly_flows
 from analytics.reports.common import build_context
 from analytics.reports.pdf import build_pdf_from_context
 from analytics.reports.sections import SECTIONS
@@ -182,3 +181,26 @@ def test_territory_rate_uses_the_chosen_commune(app, sample_db):
     row = communes[communes["Commune"] == "Doullens"]
     per_1000_col = next(c for c in communes.columns if c.startswith("Pour 1 000"))
     assert metric.value == str(row[per_1000_col].iloc[0])
+
+
+def test_commune_table_coarsened_to_epci_when_mostly_masked(app, sample_db):
+    from analytics import geo
+    from analytics.diffusion import TERRITORY_COUNTS, align_territory, communes_coarsened, masked_share
+    from analytics.indicators import territory
+
+    raw, fig = _suppressed(sample_db)
+    with closing(connect_readonly(sample_db)) as con:
+        ds = dataset(con, Y2023)
+    ref = geo.communes_ref()
+    communes, epcis = territory.commune_table(ds, ref), territory.epci_table(ds, ref)
+    shown, _ = align_territory(communes, epcis, fig)
+    mostly = masked_share(communes, shown, TERRITORY_COUNTS) > 0.5
+    assert (communes_coarsened(communes, shown, fig) is not None) == mostly
+    assert communes_coarsened(communes, communes, raw) is None  # raw figures: never
+    at = app("pages/territoire.py", diffusion="true")
+    assert not at.exception
+    has_commune_table = any("Code INSEE" in f.value.columns for f in at.dataframe)
+    assert has_commune_table != mostly
+    if mostly:
+        assert any("regroupé par EPCI" in i.value for i in at.info)
+    assert any("Code INSEE" in f.value.columns for f in app("pages/territoire.py").dataframe)

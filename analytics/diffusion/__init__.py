@@ -61,23 +61,27 @@ contract: `suppress_figures`), `align` (frames aligned on suppressed figures, fo
 
 from __future__ import annotations
 
-from analytics.diffusion.align import (FIGURE_NAMES, align_flows, masked_share, quarter_key, MONTHLY_APPOINTMENTS, TERRITORY_COUNTS, align_counts, align_grid,
-                                       align_map, align_monthly, align_pathways, align_positive_rate, align_series,
-                                       align_territory, all_masked_labels, grid_long, mask_if, masked_names, rows_of,
-                                       sum_or_masked, suppressed_k)
+from analytics.diffusion.align import (align_counts, align_flows, align_grid, align_map, align_monthly,
+                                       align_pathways, align_positive_rate, align_series, align_territory,
+                                       all_masked_labels, communes_coarsened, FIGURE_NAMES, grid_long, mask_if,
+                                       masked_names, masked_share, MONTHLY_APPOINTMENTS, quarter_key, rows_of,
+                                       sum_or_masked, suppressed_k, TERRITORY_COUNTS)
 from analytics.diffusion.charts import explain_masked, has_data, mask_figure, masked_message
-from analytics.diffusion.core import (DEFAULT_K, ENV_K, PRIMARY, RESIDUAL, SECONDARY, TOTAL, Constraint, Counts, Masked,
-                                      Suppression, Table, SECONDARY_TEXT, exposed, legend, is_masked, is_small, mask_frame, rate_masked, solve,
-                                      suppress_counts, suppress_rate, suppress_table, table_system, threshold)
-from analytics.diffusion.figures import (ESF_JOB_SEARCH, FIRST_APPOINTMENT, HEADLINE, KNOWN_KEYS, PARTICIPANT_MAPS, PASS_THROUGH,
-                                         _build_system, _System, denominators, suppress_figures)
+from analytics.diffusion.core import (Constraint, Counts, DEFAULT_K, ENV_K, exposed, is_masked, is_small, legend,
+                                      mask_frame, Masked, PRIMARY, rate_masked, RESIDUAL, SECONDARY, SECONDARY_TEXT,
+                                      solve, suppress_counts, suppress_rate, suppress_table, Suppression, Table,
+                                      table_system, threshold, TOTAL)
+from analytics.diffusion.figures import (denominators, ESF_JOB_SEARCH, FIRST_APPOINTMENT, HEADLINE, KNOWN_KEYS,
+                                         PARTICIPANT_MAPS, PASS_THROUGH, suppress_figures, _build_system, _System)
 
 # the public API (the private `_build_system` / `_System` are re-exported for the audit tests)
-__all__ = ["explain_masked", "has_data", "masked_message", "align_flows", "masked_share", "quarter_key", "align_counts", "align_grid", "align_map", "align_monthly", "align_pathways", "align_positive_rate",
-           "align_series", "align_territory", "all_masked_labels", "Constraint", "Counts", "DEFAULT_K",
-           "denominators", "ENV_K", "ESF_JOB_SEARCH", "exposed", "FIGURE_NAMES", "FIRST_APPOINTMENT", "grid_long",
-           "is_masked", "is_small", "KNOWN_KEYS", "legend", "SECONDARY_TEXT", "HEADLINE", "mask_figure", "mask_frame", "mask_if", "Masked", "masked_names",
-           "MONTHLY_APPOINTMENTS", "PARTICIPANT_MAPS", "PASS_THROUGH", "PRIMARY", "rate_masked", "RESIDUAL",
-           "rows_of", "SECONDARY", "solve", "sum_or_masked", "suppress_counts", "suppress_figures", "suppress_rate",
-           "suppress_table", "suppressed_k", "Suppression", "Table", "table_system", "TERRITORY_COUNTS", "threshold",
-           "TOTAL", "_build_system", "_System"]
+__all__ = ["align_counts", "align_flows", "align_grid", "align_map", "align_monthly", "align_pathways",
+           "align_positive_rate", "align_series", "align_territory", "all_masked_labels", "communes_coarsened",
+           "Constraint", "Counts", "DEFAULT_K", "denominators", "ENV_K", "ESF_JOB_SEARCH", "explain_masked",
+           "exposed", "FIGURE_NAMES", "FIRST_APPOINTMENT", "grid_long", "has_data", "HEADLINE", "is_masked",
+           "is_small", "KNOWN_KEYS", "legend", "mask_figure", "mask_frame", "mask_if", "Masked", "masked_message",
+           "masked_names", "masked_share", "MONTHLY_APPOINTMENTS", "PARTICIPANT_MAPS", "PASS_THROUGH", "PRIMARY",
+           "quarter_key", "rate_masked", "RESIDUAL", "rows_of", "SECONDARY", "SECONDARY_TEXT", "solve",
+           "sum_or_masked", "suppress_counts", "suppress_figures", "suppress_rate", "suppress_table", "suppressed_k",
+           "Suppression", "Table", "table_system", "TERRITORY_COUNTS", "threshold", "TOTAL", "_build_system",
+           "_System"]

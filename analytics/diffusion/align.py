@@ -190,6 +190,17 @@ def align_territory(communes: pl.DataFrame, epcis: pl.DataFrame, fig: Mapping | 
     return _territory_rates(communes_m, k), _territory_rates(epcis_m, k)
 
 
+def communes_coarsened(raw: pl.DataFrame, shown: pl.DataFrame, fig: Mapping | None) -> str | None:
+    """Coarsen communes → EPCI: when most non-zero cells of the published commune table (`align_territory`) would be
+    masked, the table is not shown and this French line says so (its EPCI table groups the same persons); None when
+    the commune table is worth publishing (or for raw figures)."""
+    k = suppressed_k(fig)
+    if k is None or masked_share(raw, shown, TERRITORY_COUNTS) <= 0.5:
+        return None
+    return (f"Tableau par commune regroupé par EPCI : commune par commune, la plupart des effectifs sont inférieurs à {k} "
+            "et seraient masqués (secret statistique) ; le tableau par EPCI ci-dessus donne les mêmes personnes.")
+
+
 def align_map(frame: pl.DataFrame, communes: pl.DataFrame, fig: Mapping | None) -> pl.DataFrame:
     """The map frame (every commune of the EPCIs, zeros included) with the masks of the published commune table."""
     k = suppressed_k(fig)
