@@ -6,12 +6,15 @@ import plotly.graph_objects as go
 
 from analytics import fmt
 
+# Colour-blind-safe (Okabe–Ito hues; tests/test_palette.py simulates protanopia, deuteranopia and tritanopia): the
+# former palette put its blue beside a purple (#8e44ad) that protanopes cannot tell from it, and its green beside its
+# red. Colour never carries a meaning alone: every series is named in a legend or on its bars, the target is dashed.
 PRIMARY = "#1f5fa8"
-ACCENT = "#e07b39"
-POSITIVE = "#2e8b57"
+ACCENT = "#d55e00"
+POSITIVE = "#009e73"
 NEUTRAL = "#8a94a6"
-TARGET = "#c0392b"
-PALETTE = ["#1f5fa8", "#e07b39", "#2e8b57", "#8e44ad", "#c0392b", "#16a085", "#d4ac0d", "#7f8c8d", "#2c3e50", "#e84393", "#6c5ce7"]
+TARGET = "#000000"
+PALETTE = ["#1f5fa8", "#d55e00", "#56b4e9", "#000000", "#882255", "#009e73", "#e69f00", "#7f8c8d", "#cc79a7", "#f0e442", "#332288"]
 FONT = "Source Sans Pro, Arial, sans-serif"
 
 
