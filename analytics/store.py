@@ -40,6 +40,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -204,7 +205,8 @@ def import_extract(extract: Extract, path: str | os.PathLike | None = None) -> I
     """Apply a validated extract to the store, all-or-nothing (see module docstring)."""
     path = db_path(path)
     if is_shared(path):
-        with path.writer_lock():
+        # another importer (any machine) holds the catalog's lock: say so, then wait for it
+        with path.writer_lock(on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
             return _import_shared(extract, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(path):

@@ -161,8 +161,9 @@ def test_as_of_names_a_stable_state_even_when_the_latest_moves(store, tmp_path):
     assert cli_json("indicators", "--db", store, "--year", "2023", "--as-of", "1", "--json") == first
 
 
-def test_two_importers_never_interleave(lake, tmp_path):
-    """While one importer holds the catalog's advisory lock, another waits, then gets the next number."""
+def test_two_importers_never_interleave(lake, tmp_path, capsys):
+    """While one importer holds the catalog's advisory lock, another waits (and says so, in French), then gets the
+    next number."""
     lk = db_path(lake)
     e1 = _extract(tmp_path / "e1", [person("A1", entree="2023-01-10")])
     e2 = _extract(tmp_path / "e2", [person("A2", entree="2023-02-10")])
@@ -170,9 +171,14 @@ def test_two_importers_never_interleave(lake, tmp_path):
     with lk.writer_lock():
         t = threading.Thread(target=lambda: results.append(run_import(e1, lake)))
         t.start()
-        time.sleep(3)
+        said, deadline = "", time.monotonic() + 300
+        while "Un autre import est en cours sur la base partagée : attente de sa fin…" not in said:
+            assert time.monotonic() < deadline and t.is_alive(), f"the second importer did not wait: {said!r} {results}"
+            said += capsys.readouterr().err
+            time.sleep(0.1)
+        time.sleep(1)
         assert not results, "an import ran while another importer held the lock"
-    t.join(120)
+    t.join(300)
     results.append(run_import(e2, lake))
     assert [r.import_id for r in results] == [1, 2]
 
