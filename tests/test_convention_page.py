@@ -6,7 +6,6 @@ import json
 from contextlib import closing
 from datetime import date
 
-import pytest
 
 from analytics.indicators import Filters, Period, compute_indicators
 from analytics.reports.common import data_date, first_date
