@@ -36,6 +36,7 @@ geo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.shared
+	$(BIN)/python -m bench.first_visit
 
 # Refresh the lock file after changing the pins in pyproject.toml.
 lock: $(STAMP)

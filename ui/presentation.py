@@ -123,9 +123,11 @@ def run() -> None:
     heading = "Chiffres clés" if i == 0 else slides[i].heading
 
     with st.container(horizontal=True, vertical_alignment="center", key="slide_nav", gap="small"):
-        st.button("Précédent", icon=":material/arrow_back:", on_click=_go, args=(-1, n), disabled=i == 0, shortcut="Left",
+        # never disabled: Streamlit does not register the keyboard shortcut of a button drawn disabled first (← would
+        # stay dead after the first slide); at either end the step is a no-op
+        st.button("Précédent", icon=":material/arrow_back:", on_click=_go, args=(-1, n), shortcut="Left",
                   key="presentation_prev", help="Diapositive précédente (touche ←)")
-        st.button("Suivant", icon=":material/arrow_forward:", on_click=_go, args=(1, n), disabled=i == n - 1,
+        st.button("Suivant", icon=":material/arrow_forward:", on_click=_go, args=(1, n),
                   shortcut="Right", type="primary", key="presentation_next", help="Diapositive suivante (touche →)")
         st.button("Quitter", icon=":material/close:", on_click=_quit, shortcut="Esc", key="presentation_quit",
                   help="Revenir au tableau de bord (touche Échap)")

@@ -83,26 +83,28 @@ def test_presentation_fits_the_screen(dash, size):
     assert violations == []
 
 
+def _wait_slide(dash, number: int) -> None:
+    dash.page.wait_for_function(f"() => (document.querySelector('.slide-meta')?.innerText || '').startsWith('{number} /')",
+                                timeout=120_000, polling=100)
+
+
 def test_presentation_with_the_keyboard_alone(dash):
     dash.page.set_viewport_size({"width": 1280, "height": 720})
     dash.open("", presentation="true")
-    assert _slide(dash)["meta"].startswith("1 /")
-    with dash.rerun(timeout_ms=60_000):
-        dash.page.keyboard.press("ArrowRight")
-    assert _slide(dash)["meta"].startswith("2 /")
-    with dash.rerun(timeout_ms=60_000):
-        dash.page.keyboard.press("ArrowLeft")
-    assert _slide(dash)["meta"].startswith("1 /")
+    _wait_slide(dash, 1)
+    dash.page.keyboard.press("ArrowRight")
+    _wait_slide(dash, 2)
+    dash.page.keyboard.press("ArrowLeft")
+    _wait_slide(dash, 1)
     # Tab reaches the buttons, Enter presses the focused one
-    for _ in range(6):
+    on_next = "() => document.activeElement?.tagName === 'BUTTON' && document.activeElement.innerText.includes('Suivant')"
+    for _ in range(10):
         dash.page.keyboard.press("Tab")
-        if dash.page.evaluate("() => document.activeElement?.innerText?.includes('Suivant')"):
+        if dash.page.evaluate(on_next):
             break
-    assert dash.page.evaluate("() => document.activeElement?.innerText?.includes('Suivant')")
-    with dash.rerun(timeout_ms=60_000):
-        dash.page.keyboard.press("Enter")
-    assert _slide(dash)["meta"].startswith("2 /")
-    with dash.rerun(timeout_ms=60_000):
-        dash.page.keyboard.press("Escape")
-    assert dash.page.locator(".slide-title").count() == 0
+    assert dash.page.evaluate(on_next), dash.page.evaluate("() => document.activeElement?.outerHTML?.slice(0, 200)")
+    dash.page.keyboard.press("Enter")
+    _wait_slide(dash, 2)
+    dash.page.keyboard.press("Escape")  # back to the dashboard
+    dash.page.wait_for_selector(".slide-title", state="detached", timeout=120_000)
     assert dash.page.locator("[data-testid=stSidebar]").is_visible()
