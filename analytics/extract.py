@@ -1,7 +1,15 @@
 """Read and validate a tracking extract (SPEC-extract v1).
 
-`load_extract(path)` returns an `Extract` holding typed, canonical Polars frames, or raises
-`ExtractError` carrying **every** problem found (file, line, column, value, reason, in French).
+`load_extract(path)` returns an `Extract` whose typed, canonical tables are staged on disk (Parquet files read back
+as Polars frames on demand, imported by the store in SQL), or raises `ExtractError` carrying **every** problem found
+(file, line, column, value, reason, in French). `validate_tables(frames, …)` validates raw tables already read by
+the caller (e.g. a mapped workbook) the same way.
+
+Bounded memory whatever the size: each CSV file is streamed by DuckDB's `read_csv` and validated `BATCH_ROWS` rows
+at a time (privacy scan, conversions on each batch's distinct values, pandera, consistency rules, communes); the
+rules that span rows are kept exact across batches: identifiers unique in participants and the persons of
+appointments and immersions (from the participants' identifiers, the only column held whole), whole-column
+problems reported once, and line numbers corrected for the lines DuckDB rejected (known at the end of the stream).
 
 Reading relies on the libraries: the CSV dialect is sniffed by `csv.Sniffer`, rows are parsed
 by DuckDB's `read_csv` (whose reject table reports broken rows with their line numbers),

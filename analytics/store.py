@@ -2,7 +2,8 @@
 
 Writes are copy-on-write: an import copies the database file, applies the whole snapshot in one
 transaction on the copy, checkpoints it, then atomically renames it over the original
-(`os.replace`). Hence
+(`os.replace`). The snapshot is read in SQL from the Parquet files the validation staged (`Extract.staging`), never
+held in Python memory, with DuckDB's buffers capped (`IMPORT_MEMORY_LIMIT`, spilling to disk beyond). Hence
 - a refused or interrupted import (even SIGKILL) leaves the store byte-for-byte as it was;
 - readers (the dashboard opens the file read-only) keep answering from the old file during an
   import and see the new data as soon as they reopen: `store_version()` changes with the file.

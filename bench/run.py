@@ -137,7 +137,7 @@ def extract_dir(n: int, seed: int, work: Path) -> tuple[Path, dict | None]:
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
-    load = os.getloadavg()[0]
+    load = round(os.getloadavg()[0], 1)
     child = run_child(coaching_cli() + ["sample", "--participants", str(n), "--seed", str(seed), "--out", str(partial)])
     if child["rc"] != 0:
         raise RuntimeError(f"coaching sample failed (exit {child['rc']}): {child['stderr'].strip()[-2000:]}")
@@ -231,7 +231,7 @@ def bench_size(n: int, args, work: Path) -> dict:
         remove_db(floor_db)
         remove_db(fresh)
         log(f"{label(n)}: import {i + 1}/{reps}")
-        T.setdefault("import:load", []).append(os.getloadavg()[0])
+        T.setdefault("import:load", []).append(round(os.getloadavg()[0], 1))
         im = run_child(coaching_cli() + ["import", str(src), "--db", str(fresh)])
         if im["rc"] != 0:
             raise RuntimeError(f"coaching import failed (exit {im['rc']}): {im['stderr'].strip()[-2000:]}")
@@ -707,6 +707,12 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n in sizes:
         results.append(bench_size(n, args, work))
+        if len(sizes) > 1:  # the sizes measured so far, in case a later (larger) one is interrupted
+            partial = render(results, args, info | {"code_hash_end": code_hash()}, started, load_start, os.getloadavg(),
+                             time.perf_counter() - t0)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(partial + "\n_Partial: written after " + results[-1]["label"] + " persons; the run goes on._\n",
+                                encoding="utf-8")
     if len(results) > 1 and results[0]["n"] == SAMPLE_SIZE:
         # the flatness ratio again, the sample and the largest size alternated in one process (the sizes above are
         # measured minutes apart, and this shared machine's speed drifts by 10–20 % in that time)
