@@ -340,3 +340,20 @@ def test_backup_and_restore_is_the_catalog_dump_plus_the_data_files(postgres, la
     again = f"ducklake:postgres:{restored}"
     assert cli_json("history", "--db", again, "--json") == history
     assert {n: cli_json("indicators", "--db", again, "--year", "2023", "--as-of", n, "--json") for n in (1, 2)} == figures
+
+
+def test_dashboard_says_when_an_earlier_import_was_not_kept(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "s.duckdb"
+    run_import(SAMPLE, db)
+    run_import(_extract(tmp_path / "e2", [person("W1", entree="2023-05-02", presc="2023-05-01")]), db)
+    (db.with_name(db.name + ".history") / "import-1.duckdb").unlink()  # e.g. removed to free disk
+    monkeypatch.setenv("COACHING_DB", str(db))
+    monkeypatch.setenv("COACHING_USERS", str(tmp_path / "no-users.json"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["import"] = "1"
+    at.run()
+    assert not at.exception
+    assert any("Impossible d'afficher l'import n° 1" in w.value and "n'a pas été conservé" in w.value for w in at.warning)
+    assert any("import n° 2 du " in c.value for c in at.caption)

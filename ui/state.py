@@ -21,7 +21,7 @@ import streamlit as st
 from analytics import indicators
 from analytics.importer import run_import
 from analytics.indicators import Dataset, Filters, Period, PeriodAfterData
-from analytics.store import connect_readonly, db_path, is_shared, query, store_version
+from analytics.store import HistoryError, connect_readonly, db_path, is_shared, query, store_version
 from ui import access
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,11 @@ def current_version() -> str | None:
         return None
     n = as_of()
     if n is not None and n in [i["import_id"] for i in imports()] and n != imports()[0]["import_id"]:
+        try:  # opened (and cached) here: an import whose state was not kept is said, not raised
+            _connection(str(current_db()), f"import-{n}")
+        except HistoryError as exc:
+            st.warning(f"Impossible d'afficher l'import n° {n} : {exc}. Les chiffres affichés sont ceux du dernier import.")
+            return latest
         return f"import-{n}"
     return latest
 
