@@ -257,6 +257,10 @@ class Dash:
 
     # navigation and waiting
     def open(self, path: str = "", **query) -> None:
+        if not {"annee", "debut", "fin"} & set(query):
+            # the assertions check the 2023 figures of the report; the sample runs to 2026 (default year: its last
+            # complete year), so the year is given as a user would in the address
+            query = {"annee": "2023", **query}
         qs = urlencode(query, doseq=True)
         self.page.goto(f"{self.base_url}/{path.lstrip('/')}" + (f"?{qs}" if qs else ""))
         self.wait_ready()
