@@ -23,7 +23,7 @@ ui.header("Typologie", "Quels types de personnes l'action accompagne, et ce que 
 found = state.typology()
 if found is None or not found[0].available:
     st.info((found[0].message if found else "Aucune base : importez un extrait depuis la page Données.")
-            + " La typologie est recalculée à chaque import.", icon="ℹ️")
+            + " La typologie est recalculée à chaque import.", icon=":material/info:")
     st.stop()
 typ, assign = found
 sel = state.selection()
@@ -88,7 +88,7 @@ for i, r in enumerate(frame.iter_rows(named=True)):
 st.subheader("Ce que deviennent les types", help=help_text("typology_outcomes"))
 st.plotly_chart(charts.outcome_comparison(frame, overall=fig["positive_exit_rate"] if not isinstance(fig["positive_exit_rate"], str) else None),
                 key="typologie_outcomes", config=PLOTLY_CONFIG, width="stretch")
-st.info(verdict["sentence"], icon="⚖️")
+st.info(verdict["sentence"], icon=":material/balance:")
 
 # ---- factor map
 st.subheader("Carte des profils", help=help_text("typology_map"))

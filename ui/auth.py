@@ -74,7 +74,7 @@ def guard(page_title: str) -> None:
     """Run by every page (`ui.components.header`): the login, then the page's access rule."""
     user = gate()
     if user is not None and page_title in ROW_LEVEL_TITLES and not user.row_level:
-        st.error("Cette page est réservée à l'administration et à la direction.", icon="🚫")
+        st.error("Cette page est réservée à l'administration et à la direction.", icon=":material/block:")
         st.stop()
 
 
@@ -184,11 +184,11 @@ def _local_screen() -> None:
     except Exception:
         LOG.exception("Registre des tentatives de connexion illisible")
         st.error("Connexion impossible pour le moment : le registre des tentatives de connexion est illisible "
-                 "(droits du dossier des comptes). Prévenez l'administrateur.", icon="🚫")
+                 "(droits du dossier des comptes). Prévenez l'administrateur.", icon=":material/block:")
         return
     if lock is not None:  # the password is not even checked
         login_event("login_refused", None, name=name, method="local", reason="locked")
-        st.error(_locked_message(lock), icon="🔒")
+        st.error(_locked_message(lock), icon=":material/lock:")
         return
     try:
         user = rules.authenticate(name, password)
@@ -204,9 +204,9 @@ def _local_screen() -> None:
         if lock is not None:
             login_event("lockout", None, name=name if lock.kind == "account" else "inconnu", method="local",
                    reason=f"{lock.kind}_locked", minutes=round((lock.until - time.time()) / 60))
-            st.error(_locked_message(lock), icon="🔒")
+            st.error(_locked_message(lock), icon=":material/lock:")
         else:
-            st.error("Identifiant ou mot de passe incorrect.", icon="🔒")
+            st.error("Identifiant ou mot de passe incorrect.", icon=":material/lock:")
         return
     try:
         login_store.clear_failures(name)
@@ -249,7 +249,7 @@ def sidebar() -> None:
         address = _server_address()
         if address and address not in LOOPBACK:
             st.error(f"Sans authentification, le tableau de bord ne doit pas écouter sur « {address} » : relancez-le avec "
-                     "« make run » (127.0.0.1) ou configurez des comptes.", icon="🚫")
+                     "« make run » (127.0.0.1) ou configurez des comptes.", icon=":material/block:")
             st.stop()
         return
     sb.caption(f"👤 Connecté : {user.describe()}")

@@ -18,7 +18,7 @@ def login_event(event: str, user: User | None, **detail) -> None:
     try:
         audit.record(event, name, user.role if user else None, db=state.current_db(), detail=detail)
     except OSError:
-        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
+        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon=":material/warning:")
 
 
 def record(event: str, period=None, filters=None, **detail) -> None:
@@ -28,7 +28,7 @@ def record(event: str, period=None, filters=None, **detail) -> None:
         audit.record(event, user.name if user else None, user.role if user else None, period=period, filters=filters,
                      detail=detail, db=state.current_db())
     except OSError:
-        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon="⚠️")
+        st.toast("Journal d'audit non écrit : vérifiez les droits du dossier de la base.", icon=":material/warning:")
 
 
 __all__ = ["login_event", "record"]

@@ -113,7 +113,7 @@ def user() -> User | None:
         mapping = rules.load_role_mapping(config.get("mapping"))
     except (OSError, ValueError):
         mapping = {}
-        st.error("Le fichier des rôles (data/roles.json) est illisible : demandez à l'administrateur de le corriger.", icon="🚫")
+        st.error("Le fichier des rôles (data/roles.json) est illisible : demandez à l'administrateur de le corriger.", icon=":material/block:")
     found = rules.user_from_claims(claims, mapping, role_claim=config.get("claim", "roles"),
                                    territory_claim=config.get("territory_claim", "territories"),
                                    action_claim=config.get("action_claim", "actions"))
@@ -124,7 +124,7 @@ def user() -> User | None:
             journal.login_event("login_refused", None, name=name[:64], method="oidc", reason="no_role", provider=provider)
         st.title("Coaching Emploi — pilotage")
         st.error(f"Votre compte ({name}) est authentifié mais n'a aucun rôle dans ce tableau de bord : demandez un accès "
-                 "à l'administrateur.", icon="🚫")
+                 "à l'administrateur.", icon=":material/block:")
         if st.button("Se déconnecter", key="auth_logout_norole"):
             access.clear_session()
             st.logout()
@@ -160,10 +160,10 @@ def screen(requested_page: str = "") -> None:
     """The OpenID Connect login screen: the refusal notice, configuration problems, one button per provider."""
     notice = st.session_state.pop(NOTICE, None)
     if notice:
-        st.warning(notice, icon="🔒")
+        st.warning(notice, icon=":material/lock:")
     config = providers()
     for problem in config.problems:
-        st.error("Connexion mal configurée : " + problem, icon="⚙️")
+        st.error("Connexion mal configurée : " + problem, icon=":material/settings:")
     if config.problems:
         st.caption("Corrigez .streamlit/secrets.toml (voir docs/login.md) puis rechargez la page.")
     if not config.providers:
@@ -184,7 +184,7 @@ def screen(requested_page: str = "") -> None:
                 who = provider.label or "Le fournisseur d'identité"
                 st.error(f"{who} ne répond pas ({unreachable}) : réessayez dans un "
                          "moment ; si cela dure, vérifiez « server_metadata_url » dans la configuration (docs/login.md).",
-                         icon="⚙️")
+                         icon=":material/settings:")
                 return
             if token:
                 try:  # kept `LINK_TTL_S` from now, however long the login screen stayed open
@@ -198,7 +198,7 @@ def screen(requested_page: str = "") -> None:
             except StreamlitAPIException as exc:  # StreamlitAuthError: a configuration Streamlit refuses
                 LOG.error("st.login(%r) refusé : %s", provider.name, exc)
                 st.error(f"Connexion avec {provider.label or 'le fournisseur'} impossible : la configuration est refusée "
-                         "par Streamlit (voir le journal du serveur et docs/login.md).", icon="⚙️")
+                         "par Streamlit (voir le journal du serveur et docs/login.md).", icon=":material/settings:")
 
 
 _REACHED: dict[str, float] = {}  # metadata URLs that answered lately (monotonic time)

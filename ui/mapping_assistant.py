@@ -20,6 +20,7 @@ from analytics import fmt
 from analytics import schema as S
 from analytics.extract import ExtractError, problems_frame
 from analytics.mapping import Profile, load_mapped, read_book
+from ui.components import data_table
 
 NONE_SHEET = "(aucune feuille)"
 IGNORE_LABEL, DROP_LABEL = "— ignorer —", "— écarter (supprimer) —"
@@ -65,14 +66,14 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
     try:
         book = _book(digest, path)
     except ValueError as exc:
-        st.error(f"Fichier illisible : {exc}", icon="⛔")
+        st.error(f"Fichier illisible : {exc}", icon=":material/error:")
         return
     k = f"asst_{upload_key}"
     recognised = A.recognise(book)
     st.markdown("#### Assistant d'import : un fichier à votre format")
     if recognised is not None:
         st.success(f"Fichier reconnu : ses en-têtes sont ceux du profil « {recognised.name} ». "
-                   "Un clic suffit pour l'importer avec la même correspondance.", icon="🔁")
+                   "Un clic suffit pour l'importer avec la même correspondance.", icon=":material/replay:")
         if st.button(f"Importer avec le profil « {recognised.name} »", type="primary", key=f"{k}_oneclick",
                      disabled=not may_import):
             do_import(recognised)
@@ -80,7 +81,7 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
     else:
         st.info("Ce fichier n'a pas les feuilles et colonnes de l'extrait. L'assistant propose une correspondance : "
                 "vérifiez-la, choisissez les libellés inconnus, puis importez ; la correspondance est enregistrée sous "
-                "un nom et proposée de nouveau le mois prochain.", icon="🧭")
+                "un nom et proposée de nouveau le mois prochain.", icon=":material/explore:")
     if recognised is not None:
         start, labels0 = A.choices_from_profile(book, recognised)
     else:
@@ -101,7 +102,7 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
                 continue
             s = suggestion if chosen == suggestion.sheet else A.suggest_for(book, chosen, name)
             if not s.columns:
-                st.warning(f"Aucune ligne d'en-tête trouvée dans la feuille « {chosen} ».", icon="⚠️")
+                st.warning(f"Aucune ligne d'en-tête trouvée dans la feuille « {chosen} ».", icon=":material/warning:")
                 choices[name] = A.Suggestion(None, None, [], {}, 0.0)
                 continue
             st.caption(f"En-tête lu ligne {s.header_row} de « {chosen} » ; * = colonne obligatoire.")
@@ -147,27 +148,27 @@ def render(path: Path, upload_key: str, do_import: Callable[[Profile], None], ma
     profile = A.profile_from(name or default_name, choices, labels, book)
 
     if "participants" not in profile.tables:
-        st.warning("Choisissez la feuille des personnes (participants) : elle est obligatoire.", icon="⚠️")
+        st.warning("Choisissez la feuille des personnes (participants) : elle est obligatoire.", icon=":material/warning:")
         return
     st.markdown("**Aperçu des premières lignes, dans la forme de l'extrait**")
     for table, frame in A.preview(path, profile, 5).items():
         st.caption(TABLE_TITLES[table])
-        st.dataframe(frame, hide_index=True, width="stretch")
+        data_table(frame)
 
     if missing:
-        st.warning(f"{fmt.number(missing)} libellé(s) restent à choisir avant la vérification complète.", icon="⚠️")
+        st.warning(f"{fmt.number(missing)} libellé(s) restent à choisir avant la vérification complète.", icon=":material/warning:")
         return
     found, counts, (empty, total) = _check(digest, profile.to_json(), path)
     if found is not None:
         problems: pl.DataFrame = problems_frame(found)
         st.error(f"Rapport de validation : {fmt.number(problems.height)} problème(s). Rien ne sera importé tant qu'ils "
-                 "demeurent : corrigez la correspondance ci-dessus ou le fichier.", icon="⛔")
-        st.dataframe(problems.rename({c: c.capitalize() for c in problems.columns}), hide_index=True, width="stretch")
+                 "demeurent : corrigez la correspondance ci-dessus ou le fichier.", icon=":material/error:")
+        data_table(problems.rename({c: c.capitalize() for c in problems.columns}))
         return
     skipped = f" ; lignes ignorées : {empty} vide(s), {total} de total" if empty or total else ""
     st.success(f"Rapport de validation : aucun problème. {fmt.number(counts.get('participants', 0))} personnes, "
                f"{fmt.number(counts.get('rendez_vous', 0))} rendez-vous, {fmt.number(counts.get('immersions', 0))} "
-               f"immersions prêts à être importés{skipped}.", icon="✅")
+               f"immersions prêts à être importés{skipped}.", icon=":material/check_circle:")
     left, right = st.columns(2)
     if left.button("Importer et enregistrer le profil", type="primary", key=f"{k}_import", disabled=not may_import or not name):
         do_import(profile)
@@ -183,8 +184,7 @@ def manage_profiles() -> None:
         st.caption("Aucun profil de correspondance enregistré : l'assistant en crée un au premier import d'un fichier "
                    "à votre format.")
         return
-    st.dataframe(pl.DataFrame({"Profil": [n for n, _ in profiles], "Fichier": [p.name for _, p in profiles]}),
-                 hide_index=True, width="stretch")
+    data_table(pl.DataFrame({"Profil": [n for n, _ in profiles], "Fichier": [p.name for _, p in profiles]}))
     names = [n for n, _ in profiles]
     chosen = st.selectbox("Profil", names, key="profiles_choice")
     new = st.text_input("Nouveau nom", value=chosen, key=f"profiles_new_{chosen}")
@@ -193,7 +193,7 @@ def manage_profiles() -> None:
         try:
             A.rename_profile(chosen, new)
         except ValueError as exc:
-            st.error(str(exc).capitalize(), icon="⛔")
+            st.error(str(exc).capitalize(), icon=":material/error:")
         else:
             st.rerun()
     if right.button("Supprimer", key="profiles_delete"):
