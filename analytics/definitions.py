@@ -149,8 +149,17 @@ DEFINITIONS: dict[str, Definition] = {
                                     "de chaque type, avec son intervalle de confiance à 95 % (méthode de Wilson) : plus le type "
                                     "compte de sorties, plus l'intervalle est étroit. Un test du khi-deux dit si les écarts entre "
                                     "types dépassent le hasard."),
-    "typology_median_days": Definition("Durée médiane de parcours", "Médiane, sur les sorties de la période du type, du nombre de "
-                                       "jours entre la date d'entrée et la date de sortie."),
+    "typology_median_days": Definition("Durée médiane de parcours", "Médiane de Kaplan-Meier du temps passé dans l'action par "
+                                       "les personnes du type entrées pendant la période : de la date d'entrée à la date de "
+                                       "sortie, ou à la fin de la période pour celles encore présentes (comptées sans être "
+                                       "sorties). C'est la plus petite durée à laquelle la moitié au moins de ces entrées est "
+                                       "sortie ; « non atteinte » quand moins de la moitié est sortie à la fin de la période. "
+                                       "Même calcul que la durée médiane de la page Parcours, restreint au type."),
+    "typology_exit_categories": Definition("Catégories de sortie par type", "Sorties de la période de chaque type en « sorties "
+                                           "dynamiques », avec le même calcul que la page Parcours : emploi durable (CDI, CDD de "
+                                           "6 mois et plus, alternance, création d'entreprise), emploi de transition (CDD de "
+                                           "moins de 6 mois, intérim, autre contrat), emploi non précisé, sortie positive "
+                                           "(formation) et autre sortie. Les cinq catégories d'un type font ses sorties."),
     "typology_attendance": Definition("Taux de présence", "Rendez-vous honorés (« Présent ») / rendez-vous planifiés pendant la "
                                       "période, pour les personnes du type."),
     "typology_by_year": Definition("Par année de la convention", "Les mêmes chiffres pour chaque année civile couverte par la "

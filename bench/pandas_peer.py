@@ -216,7 +216,7 @@ def time_to_exit(entries: pd.DataFrame, end: pd.Timestamp) -> dict:
         before = table[table.index <= t]
         return 1.0 if before.empty else float(before["s"].iloc[-1])
 
-    reached = table[table["s"] <= 0.5]
+    reached = table[table["s"] <= 0.5 + 1e-9]  # S of exactly one half despite float rounding (as the engine)
     return {"cohort": len(frame), "events": int(frame["event"].sum()),
             "median_days": int(reached.index[0]) if len(reached) else None,
             "survival": {str(t): round(s_at(t), 4) for t in HORIZONS}}

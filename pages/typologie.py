@@ -30,7 +30,7 @@ sel = state.selection()
 fig = state.figures()
 diffusion = ui.diffusion.enabled()
 k = ui.diffusion.k()
-raw, attendance, reasons = state.typology_outcomes()
+raw, attendance, categories, reasons = state.typology_outcomes()
 frame = outcomes.suppress(raw, k) if diffusion else raw
 verdict = outcomes.chance(raw)
 
@@ -71,11 +71,17 @@ for i, r in enumerate(frame.iter_rows(named=True)):
                         f"(entre {fmt.percent(r['low'], 0)} et {fmt.percent(r['high'], 0)})", help=help_text("typology_outcomes"))
         details = []
         if r["median_days"] is not None:
-            details.append(f"durée médiane de parcours : {fmt.number(r['median_days'])} jours")
+            entries = "" if r["cohort"] is None else f", sur {fmt.number(r['cohort'])} entrées de la période"
+            details.append(f"durée médiane de parcours : {fmt.number(r['median_days'])} jours (Kaplan-Meier{entries})")
+        elif r["cohort"]:
+            details.append(f"durée médiane de parcours non atteinte : moins de la moitié des {fmt.number(r['cohort'])} "
+                           "entrées de la période sont sorties")
         if t and att.get(t) is not None and not diffusion:
             details.append(f"présence aux rendez-vous : {fmt.percent(att[t], 0)}")
         if details:
-            st.caption(" · ".join(details).capitalize())
+            line = " · ".join(details)
+            st.caption(line[0].upper() + line[1:],
+                       help=help_text("typology_median_days") + " " + help_text("typology_attendance"))
         if t:
             if t in chosen and len(chosen) == 1:
                 st.button("Retirer le filtre sur ce type", key=f"typo_off_{t}", on_click=set_filter, args=("type", []))
@@ -114,6 +120,16 @@ with st.expander("Par année de la convention"):
             "year", index="Type", values="cell")
         st.dataframe(wide, hide_index=True, width="stretch")
         st.caption("Taux de sorties positives de l'année (nombre de sorties) ; « – » : aucune sortie.")
+with st.expander("Catégories de sortie par type"):
+    st.caption(help_text("typology_exit_categories"))
+    if diffusion:
+        st.caption("Non publié en mode diffusion.")
+    elif categories["n"].sum():
+        wide = (categories.with_columns(_type_name()).pivot("category", index="Type", values="n", sort_columns=False)
+                .with_columns(pl.sum_horizontal(pl.exclude("Type")).alias("Sorties")))
+        st.dataframe(wide, hide_index=True, width="stretch")
+    else:
+        st.caption("Aucune sortie sur la période.")
 with st.expander("Motifs de sortie par type"):
     if diffusion:
         st.caption("Non publié en mode diffusion.")

@@ -123,3 +123,14 @@ def test_cli_and_workbook_carry_both_figures(ten, tmp_path, capsys):
     assert rows["Emploi durable"] == 2 and rows["Autre sortie"] == 2
     assert rows["Durée médiane dans l'action (jours)"] == 91
     assert rows["Encore dans l'action 182 jours après l'entrée"] == pytest.approx(0.36)
+
+
+def test_median_reached_at_exactly_one_half_despite_float_rounding():
+    import polars as pl
+
+    from analytics.indicators.survival import km_table, median_days
+
+    # 10 entries, exits after 30, 60, 60, 90, 120, 200 days, 4 censored: S(120) = 9/10 · 7/9 · 6/7 · 5/6 = 1/2 exactly,
+    # which floats compute as 0.5000000000000001; the contract's median (S ≤ 0.5) is 120 days, not 200
+    frame = pl.DataFrame({"days": [30, 60, 60, 90, 120, 200, 364, 364, 364, 364], "event": [True] * 6 + [False] * 4})
+    assert median_days(km_table(frame)) == 120

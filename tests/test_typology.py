@@ -266,6 +266,7 @@ def test_outcomes_by_type_match_a_hand_count(outcome_db):
     from analytics import typology
     from analytics.indicators import Filters, Period, dataset
     from analytics.store import connect_readonly
+    from analytics.indicators import compute_indicators
     from analytics.typology.outcomes import attendance, outcomes
 
     db, truth = outcome_db
@@ -280,8 +281,9 @@ def test_outcomes_by_type_match_a_hand_count(outcome_db):
         mine = [x for x in persons if x[1] == r["type"]]
         assert r["exits"] == len(mine)
         assert r["positive_exits"] == sum(1 for x in mine if x[2] == "Emploi")
-        if mine:
-            assert r["median_days"] == pytest.approx(float(np.median([x[3] for x in mine])))
+        # the Kaplan–Meier median of the type's entries of the period: the engine's `time_to_exit` on its persons
+        km = compute_indicators(con, Period.year(2023), Filters(typology=(r["type"],)))["time_to_exit"]
+        assert (r["cohort"], r["events"], r["median_days"]) == (km["cohort"], km["events"], km["median_days"])
     att = attendance(con, Period.year(2023), Filters())
     assert att["planned"].sum() == len(persons)
     assert att["attended"].sum() == sum(1 for x in persons if truth[x[0]] == 0)
@@ -295,7 +297,8 @@ def test_suppress_merges_small_types_and_masks_their_outcomes():
 
     frame = pl.DataFrame({"type": [1, 2, 3, 4], "label": ["A", "B", "C", "D"], "n": [40, 30, 6, 3], "share": [0.5, 0.38, 0.08, 0.04],
                           "exits": [20, 12, 4, 2], "positive_exits": [9, 6, 1, 2], "positive_exit_rate": [0.45, 0.5, 0.25, 1.0],
-                          "low": [0.2] * 4, "high": [0.7] * 4, "median_days": [100.0, 120.0, 90.0, 80.0]})
+                          "low": [0.2] * 4, "high": [0.7] * 4, "cohort": [30, 10, 5, 2], "events": [20, 8, 4, 2],
+                          "median_days": [100, 120, 90, 80]})
     out = suppress(frame, 11)
     assert out["type"].to_list() == [1, 2, 0]  # types 3 and 4 (fewer than 11 persons) merged
     merged = out.row(2, named=True)
@@ -304,6 +307,9 @@ def test_suppress_merges_small_types_and_masks_their_outcomes():
     assert out.row(0, named=True)["positive_exit_rate"] is None and out.row(0, named=True)["low"] is None
     # secondary suppression: with the total shown, the merged 9 would be recovered from 79 − 40 − 30: 30 is masked too
     assert out["n"].to_list() == [40, None, None]
+    # the Kaplan–Meier median is shown only on a cohort of at least k entries; cohort and events are not published
+    assert out["median_days"].to_list() == [100, None, None]
+    assert out["cohort"].null_count() == out["events"].null_count() == 3
     big = suppress(frame.with_columns(pl.Series("positive_exits", [12, 6, 1, 2])).with_columns(
         pl.Series("exits", [30, 12, 4, 2])), 11)
     assert big.row(0, named=True)["positive_exit_rate"] == 0.45  # 12 of 30: nothing small, the rate stays
@@ -340,4 +346,98 @@ def test_pdf_pack_has_the_typology_slide(sample_db, tmp_path, monkeypatch):
         for t in expected["types"]:
             shown = f"{t['type']}. {t['label'][:20]}" in text
             assert shown == (suppress_k is None or t["n"] >= 11), t
+    con.close()
+
+
+# ---------------------------------------------------------------- exit categories and Kaplan–Meier median, per type
+
+# Three exact profiles (each recovered as one type), 12 persons each; outcomes in 2023 chosen to be counted by hand.
+EXACT = {
+    "A": dict(sexe="Femme", age=32, niveau_formation=3, statut="RSA", situation_familiale="Seul(e) avec enfant(s)",
+              frein_principal="Garde d'enfants", freins_secondaires="Mobilité"),
+    "B": dict(sexe="Homme", age=21, niveau_formation=1, statut="ASE", situation_familiale="Seul(e) sans enfant",
+              frein_principal="Mobilité", freins_secondaires=""),
+    "C": dict(sexe="Homme", age=58, niveau_formation=4, statut="RQTH", situation_familiale="Couple sans enfant",
+              frein_principal="Santé", freins_secondaires="Handicap|Numérique|Logement"),
+}
+
+
+def exact_rows(kit) -> list[dict]:
+    def one(pid, entree, sortie=None, motif=None, detail=None):
+        return kit.person(pid, entree=entree, sortie=sortie, motif=motif, detail=detail, presc="2021-12-01", **EXACT[pid[0]])
+
+    rows = [
+        # A: A00 entered in 2022 (an exit of 2023, not an entry); A01–A10 entered on 01/01/2023, exits after
+        # 30, 60, 60, 90, 120 and 200 days, four still in on 31/12/2023 (censored at 364 days); A11 entered in 2022, still in
+        one("A00", "2022-06-01", "2023-03-01", "Emploi", "CDI"),
+        one("A01", "2023-01-01", "2023-01-31", "Emploi", "CDI"),
+        one("A02", "2023-01-01", "2023-03-02", "Emploi", "Intérim"),
+        one("A03", "2023-01-01", "2023-03-02", "Emploi"),
+        one("A04", "2023-01-01", "2023-04-01", "Formation", "Qualifiante"),
+        one("A05", "2023-01-01", "2023-05-01", "Abandon"),
+        one("A06", "2023-01-01", "2023-07-20", "Emploi", "CDD de 6 mois et plus"),
+        *[one(f"A{i:02d}", "2023-01-01") for i in range(7, 11)],
+        one("A11", "2022-03-01"),
+        # B: twelve entries of 2023, nobody left
+        *[one(f"B{i:02d}", "2023-02-01") for i in range(12)],
+        # C: C00–C05 entered on 01/06/2023: an exit the same day, two after 30 days, three still in (213 days);
+        # C06–C11 entered in 2022: C06 left in 2023, C07 in 2022 (not a participant of 2023)
+        one("C00", "2023-06-01", "2023-06-01", "Emploi", "CDD de moins de 6 mois"),
+        one("C01", "2023-06-01", "2023-07-01", "Abandon"),
+        one("C02", "2023-06-01", "2023-07-01", "Emploi", "Création d'entreprise"),
+        *[one(f"C{i:02d}", "2023-06-01") for i in range(3, 6)],
+        one("C06", "2022-01-01", "2023-02-01", "Formation"),
+        one("C07", "2022-01-01", "2022-06-01", "Déménagement"),
+        *[one(f"C{i:02d}", "2022-01-01") for i in range(8, 12)],
+    ]
+    return rows
+
+
+def test_exit_categories_and_kaplan_meier_median_by_type(kit, tmp_path):
+    from analytics import typology
+    from analytics.indicators import Filters, Period, compute, dataset
+    from analytics.indicators.exits import EXIT_CATEGORIES
+    from analytics.store import connect_readonly
+    from analytics.typology.outcomes import exit_categories, outcomes
+
+    db = kit.store(tmp_path, exact_rows(kit))
+    con = connect_readonly(db)
+    typ = typology.load(con)
+    assign = typology.assignments(con)
+    assert typ.available and len(typ.types) == 3
+    type_of = dict(con.execute("""SELECT p.id_participant, t.type FROM typology_persons t
+                                  JOIN participants p USING (person_key)""").fetchall())
+    profile_type = {prof: type_of[f"{prof}00"] for prof in EXACT}
+    assert all(type_of[pid] == profile_type[pid[0]] for pid in type_of)  # each exact profile is one type
+
+    ds = dataset(con, Period.year(2023), Filters())
+    frame = {r["type"]: r for r in outcomes(ds, assign, typ.types).iter_rows(named=True)}
+    cats = exit_categories(ds, assign, typ.types)
+    by_type = {t: dict(zip(g["category"], g["n"])) for (t,), g in cats.group_by("type")}
+    assert cats["category"].to_list() == EXIT_CATEGORIES * 3  # the contract's five, in its order, zeros included
+
+    # by hand, exits of 2023 by category
+    hand = {"A": [3, 1, 1, 1, 1],  # CDI ×2 and CDD ≥ 6 mois; Intérim; Emploi without detail; Formation; Abandon
+            "B": [0, 0, 0, 0, 0],
+            "C": [1, 1, 0, 1, 1]}  # Création d'entreprise; CDD < 6 mois; Formation; Abandon (C07 left in 2022)
+    for prof, counts in hand.items():
+        t = profile_type[prof]
+        assert [by_type[t][k] for k in EXIT_CATEGORIES] == counts
+        assert sum(by_type[t].values()) == frame[t]["exits"]  # the categories add up to the type's exits
+        assert sum(by_type[t][k] for k in EXIT_CATEGORIES[:4]) == frame[t]["positive_exits"]
+
+    # Kaplan–Meier by hand on the entries of 2023 (A11, A00, C06–C11 entered earlier: not in the cohort)
+    # A: 10 entries; S(30) = 9/10, S(60) = 0.9·7/9 = 0.7, S(90) = 0.7·6/7 = 0.6, S(120) = 0.6·5/6 = 0.5 → 120 days
+    #    (the plain median of the 7 exits of 2023, 273 days for A00 included, would be 90)
+    # B: 12 entries, no exit → S never reaches 0.5: no median
+    # C: 6 entries; S(0) = 5/6, S(30) = 5/6·3/5 = 0.5 → 30 days
+    assert (frame[profile_type["A"]]["cohort"], frame[profile_type["A"]]["events"], frame[profile_type["A"]]["median_days"]) == (10, 6, 120)
+    assert (frame[profile_type["B"]]["cohort"], frame[profile_type["B"]]["events"], frame[profile_type["B"]]["median_days"]) == (12, 0, None)
+    assert (frame[profile_type["C"]]["cohort"], frame[profile_type["C"]]["events"], frame[profile_type["C"]]["median_days"]) == (6, 3, 30)
+    # the same persons through the engine's own figures (the type filter): one definition, one function
+    for t, r in frame.items():
+        fig = compute(dataset(con, Period.year(2023), Filters(typology=(t,))))
+        assert r["median_days"] == fig["time_to_exit"]["median_days"]
+        assert (r["cohort"], r["events"]) == (fig["time_to_exit"]["cohort"], fig["time_to_exit"]["events"])
+        assert kit.nz(by_type[t]) == kit.nz(fig["exit_category"])
     con.close()

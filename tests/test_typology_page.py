@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from analytics.indicators import Filters, Period, compute_indicators
@@ -58,6 +59,39 @@ def test_typologie_page(app, year, expected):
     assert any(("hasard" in i.value) for i in at.info)
     # every section has a definition
     assert sum(1 for m in at.markdown if m.proto.help) >= 1 and all(s.proto.help for s in at.subheader)
+
+
+def test_typologie_page_shows_exit_categories_and_kaplan_meier_medians(app, sample_db, year):
+    from analytics import fmt, typology
+    from analytics.indicators import dataset
+    from analytics.indicators.exits import EXIT_CATEGORIES
+    from analytics.typology.outcomes import exit_categories, outcomes
+
+    con = connect_readonly(sample_db)
+    try:
+        typ, assign = typology.load(con), typology.assignments(con)
+        ds = dataset(con, Period.year(year), Filters())
+        frame, cats = outcomes(ds, assign, typ.types), exit_categories(ds, assign, typ.types)
+    finally:
+        con.close()
+    at = app("pages/typologie.py", annee=str(year))
+    assert not at.exception, [e.value for e in at.exception]
+    # the exit categories table: the engine's counts, the contract's five columns, adding up to each type's exits
+    table = next(d.value for d in at.dataframe if "Emploi durable" in d.value.columns)
+    assert list(table.columns) == ["Type"] + EXIT_CATEGORIES + ["Sorties"]
+    for r in frame.iter_rows(named=True):
+        row = table[table["Type"] == f"Type {r['type']}"].iloc[0]
+        assert [int(row[k]) for k in EXIT_CATEGORIES] == cats.filter(pl.col("type") == r["type"])["n"].to_list()
+        assert int(row["Sorties"]) == r["exits"]
+    # each card says its Kaplan–Meier median (or that it is not reached) with the definition
+    captions = [c for c in at.caption if "durée médiane de parcours" in c.value.lower()]
+    for r in frame.iter_rows(named=True):
+        if r["median_days"] is not None:
+            assert any(f"{fmt.number(r['median_days'])} jours (Kaplan-Meier, sur {fmt.number(r['cohort'])} entrées" in c.value
+                       for c in captions)
+        elif r["cohort"]:
+            assert any(f"moins de la moitié des {fmt.number(r['cohort'])} entrées" in c.value for c in captions)
+    assert captions and all("Kaplan-Meier" in c.proto.help for c in captions)
 
 
 def test_clicking_a_type_filters_the_whole_dashboard(app, sample_db, year, expected):

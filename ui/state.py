@@ -233,7 +233,7 @@ def _typology_outcomes(path: str, version: str, period: Period, filters: Filters
     ds = _dataset(path, version, period, filters)
     con = _connection(path, version)
     return (outcomes.outcomes(ds, assign, typ.types), outcomes.attendance(con, period, filters),
-            outcomes.exits_by_reason(ds, assign))
+            outcomes.exit_categories(ds, assign, typ.types), outcomes.exits_by_reason(ds, assign))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -245,7 +245,8 @@ def _typology_years(path: str, version: str, years: tuple[int, ...], filters: Fi
 
 
 def typology_outcomes(period: Period | None = None, filters: Filters | None = None):
-    """(outcomes per type, attendance per type, exits by reason per type) of the selection (`analytics.typology.outcomes`)."""
+    """(outcomes per type, attendance per type, exits by category per type, exits by reason per type) of the selection
+    (`analytics.typology.outcomes`)."""
     sel = selection()
     return _typology_outcomes(str(current_db()), store_version(current_db()), period or sel.period, filters or sel.filters)
 

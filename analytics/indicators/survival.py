@@ -65,9 +65,14 @@ def survival_at(table: pl.DataFrame, t: int) -> float:
     return float(before["survival"][-1]) if before.height else 1.0
 
 
+# S is a product of floats: 0.9 · 7/9 · 6/7 · 5/6 gives 0.5000000000000001, not 0.5. The median compares with this
+# tolerance so that an S of exactly one half (by the contract's arithmetic) reaches it.
+HALF_TOLERANCE = 1e-9
+
+
 def median_days(table: pl.DataFrame) -> int | None:
-    """The smallest event duration u with S(u) ≤ 0.5; None when S never reaches 0.5."""
-    reached = table.filter(c("survival") <= 0.5)
+    """The smallest event duration u with S(u) ≤ 0.5 (within `HALF_TOLERANCE`); None when S never reaches 0.5."""
+    reached = table.filter(c("survival") <= 0.5 + HALF_TOLERANCE)
     return int(reached["days"][0]) if reached.height else None
 
 

@@ -5,9 +5,13 @@ Definitions (also in `analytics.definitions`):
 - size: participants of the period of the type (their `n` add up to `participants`), share: of the participants;
 - positive exit rate: positive exits / exits of the type in the period (4 decimals, None without exits), with its
   95 % Wilson score interval (`scipy.stats.binomtest(...).proportion_ci(method="wilson")`);
-- exits by reason: the exits of the type by `motif_sortie` (`exit_reasons`, the one place to switch to the exit
-  categories of SPEC v2 when they exist);
-- median time in the programme: median of `date_sortie − date_entree` (days) over the exits of the type in P;
+- exit categories: the exits of the type in P by the contract's five categories (SPEC v2 `exit_category`),
+  counted by the engine's own `analytics.indicators.exits.exit_category` on the type's persons (`exit_categories`);
+  they add up to the type's exits; the exits by `motif_sortie` (`exits_by_reason`) are the detail;
+- median time in the programme: the Kaplan–Meier median of the contract (`time_to_exit.median_days`), computed by
+  the engine's `analytics.indicators.survival.time_to_exit` on the type's entries of P (still in at the end of P:
+  censored); `cohort` and `events` are that estimate's entries and exits, the median is None when fewer than half of
+  them left (S never reaches 0.5);
 - attendance rate: appointments `Présent` / appointments dated in P of the persons of the type;
 - the differences between types are « within chance » when a chi-square test of independence between type and
   positive / other exit (exits of P) gives p ≥ 0.05, or when there are too few exits to test it.
@@ -20,7 +24,9 @@ import polars as pl
 
 from analytics import schema as S
 from analytics.indicators.base import Dataset, Filters, Period, person_key
+from analytics.indicators.exits import EXIT_CATEGORIES, exit_category
 from analytics.indicators.populations import exits, participants
+from analytics.indicators.survival import time_to_exit
 
 c = pl.col
 ALPHA = 0.05
@@ -45,35 +51,62 @@ def _typed(frame: pl.DataFrame, assign: pl.DataFrame) -> pl.DataFrame:
 
 
 def exit_reasons(exits_typed: pl.DataFrame) -> pl.DataFrame:
-    """type, motif_sortie, n: the exits of each type by reason (the single definition of « exit categories » here)."""
+    """type, motif_sortie, n: the exits of each type by reason (the detail of `exit_categories`)."""
     return (exits_typed.group_by("type", c("motif_sortie").cast(pl.String)).len("n")
             .sort("type", "n", descending=[False, True]))
 
 
+def _of_type(ds: Dataset, typed: pl.DataFrame, t: int) -> Dataset:
+    """`ds` restricted to the persons of type `t` (`typed`: `ds.persons` with their type), so that a person-level
+    figure of the engine (`exit_category`, `time_to_exit`) is computed on the type by the engine's own function.
+    Only for those figures: the appointments and immersions of the selection are not split by type here (empty)."""
+    return Dataset(period=ds.period, filters=ds.filters, persons=typed.filter(c("type") == t).drop("type"),
+                   immersions=ds.immersions.clear(), appointments=ds.appointments.clear(), collected=ds.collected)
+
+
+def _per_type(ds: Dataset, assign: pl.DataFrame, types: pl.DataFrame) -> dict[int, Dataset]:
+    """{type: `ds` restricted to the type} for every stored type."""
+    typed = _typed(ds.persons, assign)
+    return {int(t): _of_type(ds, typed, int(t)) for t in types["type"].to_list()}
+
+
+def exit_categories(ds: Dataset, assign: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
+    """type, category, n: the exits of P of each stored type by the contract's exit category (SPEC v2
+    `exit_category`, the engine's `exit_category` on the type's persons), the five categories in the contract order,
+    zeros included; a type's rows add up to its `exits` in `outcomes`."""
+    rows = [(t, category, int(exit_category(sub).get(category, 0)))
+            for t, sub in _per_type(ds, assign, types).items() for category in EXIT_CATEGORIES]
+    return pl.DataFrame(rows, schema={"type": pl.Int64, "category": pl.String, "n": pl.Int64}, orient="row")
+
+
 def outcomes(ds: Dataset, assign: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
     """One row per type (all the stored types, zeros included): type, label, n, share, exits, positive_exits,
-    positive_exit_rate, low, high, median_days."""
+    positive_exit_rate, low, high, cohort, events, median_days (Kaplan–Meier, `time_to_exit` of the type's entries)."""
     people = _typed(participants(ds), assign)
     out = _typed(exits(ds), assign).with_columns(
-        c("motif_sortie").cast(pl.String).is_in(S.POSITIVE_EXIT_REASONS).alias("positive"),
-        (c("date_sortie") - c("date_entree")).dt.total_days().alias("days"))
+        c("motif_sortie").cast(pl.String).is_in(S.POSITIVE_EXIT_REASONS).alias("positive"))
     total = people.height
     sizes = people.group_by("type").len("n")
-    by_exit = out.group_by("type").agg(pl.len().alias("exits"), c("positive").sum().alias("positive_exits"),
-                                       c("days").median().alias("median_days"))
+    by_exit = out.group_by("type").agg(pl.len().alias("exits"), c("positive").sum().alias("positive_exits"))
     frame = (types.select(c("type").cast(pl.Int64), "label")
              .join(sizes, on="type", how="left").join(by_exit, on="type", how="left")
              .with_columns(c("n", "exits", "positive_exits").fill_null(0).cast(pl.Int64)))
+    stays = {t: time_to_exit(sub) for t, sub in _per_type(ds, assign, types).items()}
     rows = []
     for r in frame.iter_rows(named=True):
         ci = wilson(r["positive_exits"], r["exits"])
+        stay = stays.get(r["type"]) or {}
         rows.append({**r, "share": round(r["n"] / total, 4) if total else None,
                      "positive_exit_rate": round(r["positive_exits"] / r["exits"], 4) if r["exits"] else None,
-                     "low": ci[0] if ci else None, "high": ci[1] if ci else None})
-    schema = {"type": pl.Int64, "label": pl.String, "n": pl.Int64, "share": pl.Float64, "exits": pl.Int64,
-              "positive_exits": pl.Int64, "positive_exit_rate": pl.Float64, "low": pl.Float64, "high": pl.Float64,
-              "median_days": pl.Float64}
-    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+                     "low": ci[0] if ci else None, "high": ci[1] if ci else None,
+                     "cohort": stay.get("cohort", 0), "events": stay.get("events", 0),
+                     "median_days": stay.get("median_days")})
+    return pl.DataFrame(rows, schema=OUTCOME_SCHEMA) if rows else pl.DataFrame(schema=OUTCOME_SCHEMA)
+
+
+OUTCOME_SCHEMA = {"type": pl.Int64, "label": pl.String, "n": pl.Int64, "share": pl.Float64, "exits": pl.Int64,
+                  "positive_exits": pl.Int64, "positive_exit_rate": pl.Float64, "low": pl.Float64, "high": pl.Float64,
+                  "cohort": pl.Int64, "events": pl.Int64, "median_days": pl.Int64}
 
 
 def exits_by_reason(ds: Dataset, assign: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +173,8 @@ def suppress(frame: pl.DataFrame, k: int) -> pl.DataFrame:
     """The outcome frame for diffusion outside the association (`analytics.diffusion`): the types of fewer than k
     participants are merged into one row « Autres types » (type 0), then the counts are masked like every table
     (primary and secondary suppression, null where masked), and a rate or interval whose counts are masked or small
-    is masked too (null)."""
+    is masked too (null). The Kaplan–Meier `cohort` and `events` are not published (null); the median is shown only
+    when the type's cohort of entries has at least k persons (the engine's rule for `time_to_exit`)."""
     from analytics.diffusion import mask_frame, rate_masked
 
     small = frame.filter((c("n") > 0) & (c("n") < k))
@@ -149,7 +183,8 @@ def suppress(frame: pl.DataFrame, k: int) -> pl.DataFrame:
         merged = pl.DataFrame([{
             "type": 0, "label": f"Autres types (moins de {k} personnes chacun)", "n": int(small["n"].sum()),
             "share": None, "exits": int(small["exits"].sum()), "positive_exits": int(small["positive_exits"].sum()),
-            "positive_exit_rate": None, "low": None, "high": None, "median_days": None}], schema=frame.schema)
+            "positive_exit_rate": None, "low": None, "high": None, "cohort": None, "events": None,
+            "median_days": None}], schema=frame.schema)
         kept = pl.concat([kept, merged])
     masked = mask_frame(kept, ["n", "exits", "positive_exits"], k, flags=True)
     rows = []
@@ -158,7 +193,8 @@ def suppress(frame: pl.DataFrame, k: int) -> pl.DataFrame:
         rows.append({**{key: r[key] for key in frame.columns},
                      "share": None if r["n__masque"] or r["type"] == 0 else r["share"],
                      **({"positive_exit_rate": None, "low": None, "high": None} if hide_rate else {}),
-                     "median_days": None if (r["exits"] is None or raw["exits"] < k) else r["median_days"]})
+                     "cohort": None, "events": None,
+                     "median_days": None if (raw["cohort"] or 0) < k else r["median_days"]})
     return pl.DataFrame(rows, schema=frame.schema)
 
 
