@@ -19,7 +19,6 @@ import polars as pl
 import streamlit as st
 
 from analytics import indicators
-from analytics.importer import run_import
 from analytics.indicators import Dataset, Filters, Period, PeriodAfterData
 from analytics.store import HistoryError, connect_readonly, db_path, is_shared, query, store_version
 from ui import access
@@ -71,6 +70,9 @@ def ensure_store() -> str | None:
     """Build the embedded store from the shipped sample on first start; returns the store version."""
     path = current_db()
     if not is_shared(path) and not path.exists() and SAMPLE_DIR.exists():
+        # imported here: the extract validator (pandera) is not loaded by a server that only reads
+        from analytics.importer import run_import
+
         with st.spinner("Première ouverture : construction de la base à partir des données de démonstration…"):
             run_import(SAMPLE_DIR, path)
     return store_version(path)
