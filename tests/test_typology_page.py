@@ -123,6 +123,41 @@ def test_url_type_opens_the_filtered_view(app, year, expected):
     assert any(f"types de public : {target['type']}" in c.value for c in at.caption)
 
 
+def test_url_type_the_store_does_not_have_is_said_in_one_line(app, year, expected):
+    # the line comes from the entry point (sidebar filters), so it shows on whichever page the link opens
+    known = [str(t["type"]) for t in expected["types"]]
+    missing = str(max(map(int, known)) + 3)
+    at = app(annee=str(year), type=[known[0], missing])
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["type"] == [known[0]]  # the known type still filters
+    lines = [w.value for w in at.warning if "de l'adresse" in w.value]
+    assert lines == [f"Type {missing} de l'adresse inconnu dans la typologie de cette base (types {', '.join(known)}, "
+                     "recalculés à chaque import) : filtre ignoré, toutes les personnes sont affichées."]
+    # changing the type filter settles it: the line goes away
+    at.multiselect(key="type").set_value(known[:2]).run()
+    assert not at.exception and at.session_state["type"] == known[:2]
+    assert not [w for w in at.warning if "de l'adresse" in w.value]
+    # only unknown numbers: nothing is filtered
+    at = app(annee=str(year), type=[missing, str(int(missing) + 1)])
+    assert at.session_state["type"] == []
+    assert [w.value for w in at.warning if "de l'adresse" in w.value][0].startswith(
+        f"Types {missing}, {int(missing) + 1} de l'adresse inconnus")
+
+
+def test_url_type_on_a_store_without_typology_is_said(kit, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = kit.store(tmp_path, [kit.person(f"P{i}", entree="2023-02-01") for i in range(4)])
+    monkeypatch.setenv("COACHING_DB", str(db))
+    monkeypatch.setenv("COACHING_USERS", str(tmp_path / "no-users.json"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60)
+    at.query_params["type"] = ["2", "3"]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning if "de l'adresse" in w.value] == [
+        "Types 2, 3 de l'adresse ignorés : cette base n'a pas de typologie des publics."]
+
+
 def test_diffusion_mode_merges_small_types_and_hides_persons(app, year, expected):
     at = app("pages/typologie.py", annee=str(year), diffusion="true")
     assert not at.exception, [e.value for e in at.exception]

@@ -77,19 +77,47 @@ def imports_picker(sb) -> None:
         sb.caption(f"Chiffres du dernier {text}.")
 
 
+TYPE_IGNORED = "type_ignored"  # session key: the type numbers asked for (URL, earlier import) that the store lacks
+
+
+def unknown_types_message(ignored: list[str], known: list[str]) -> str:
+    """The one French line saying that type numbers of the address are not in the store's typology."""
+    numbers = ", ".join(sorted(ignored, key=lambda v: (len(v), v)))
+    several = len(ignored) > 1
+    what = f"Type{'s' if several else ''} {numbers} de l'adresse"
+    if not known:
+        return f"{what} ignoré{'s' if several else ''} : cette base n'a pas de typologie des publics."
+    return (f"{what} inconnu{'s' if several else ''} dans la typologie de cette base (types {', '.join(known)}, "
+            f"recalculés à chaque import) : filtre ignoré, toutes les personnes sont affichées.")
+
+
+def _forget_ignored_types() -> None:
+    st.session_state.pop(TYPE_IGNORED, None)
+
+
 def _type_filter(sb, opts: dict) -> None:
     """The typology's type filter, bound to the URL key `type` by hand (`?type=2`): a bound widget would write its
-    labels (« 2. Femmes seules… ») in the URL, not the type numbers."""
+    labels (« 2. Femmes seules… ») in the URL, not the type numbers. A number the store does not have (a link made
+    before a re-import, a typo) is dropped and said so in one line, until the type filter is changed."""
     ss = st.session_state
+    known = opts.get("type") or []
     if "type" not in ss:
-        ss["type"] = [v for v in st.query_params.get_all("type") if v in opts.get("type", [])]
-    if opts.get("type"):
+        asked = st.query_params.get_all("type")
+        ss["type"] = [v for v in asked if v in known]
+        if [v for v in asked if v not in known]:
+            ss[TYPE_IGNORED] = list(dict.fromkeys(v for v in asked if v not in known))
+    stale = [v for v in ss["type"] if v not in known]  # chosen before an import that changed the types
+    if stale:
+        ss[TYPE_IGNORED] = list(dict.fromkeys((ss.get(TYPE_IGNORED) or []) + stale))
+        ss["type"] = [v for v in ss["type"] if v in known]
+    if known:
         labels = opts.get("type_labels", {})
-        ss["type"] = [v for v in ss["type"] if v in opts["type"]]
-        sb.multiselect("Type de public", opts["type"], key="type", placeholder="Tous",
-                       format_func=lambda t: labels.get(t, f"Type {t}"),
+        sb.multiselect("Type de public", known, key="type", placeholder="Tous",
+                       format_func=lambda t: labels.get(t, f"Type {t}"), on_change=_forget_ignored_types,
                        help="Types de la typologie des publics (page Typologie), calculée à chaque import sur toutes les "
                             "personnes entrées : une personne garde son type quels que soient la période et les filtres.")
+    if ss.get(TYPE_IGNORED):
+        st.warning(unknown_types_message(ss[TYPE_IGNORED], known), icon="⚠️")
     if ss.get("type"):
         st.query_params["type"] = list(ss["type"])
     elif "type" in st.query_params:
@@ -99,11 +127,14 @@ def _type_filter(sb, opts: dict) -> None:
 def clear_filters() -> None:
     for key in state.FILTER_KEYS:
         st.session_state[key] = []
+    _forget_ignored_types()
 
 
 def set_filter(key: str, values: list[str]) -> None:
     """Used by chart clicks (called from a widget callback, before the widgets are drawn)."""
     st.session_state[key] = values
+    if key == "type":
+        _forget_ignored_types()
 
 
 COPY_LINK = """
