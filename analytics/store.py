@@ -556,8 +556,10 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """One cursor per query (DuckDB 2.0 refuses a query while another result is pending)."""
     cur = cursor(con)
-    try:  # through an Arrow table: a fifth quicker than `.pl()` on 300 000 rows of 26 columns
-        return pl.from_arrow(cur.sql(sql, params=params or []).to_arrow_table())
+    try:  # through an Arrow table: a fifth quicker than `.pl()` on 300 000 rows of 26 columns. `execute`, not the
+        # relation API: on DuckDB 1.5.5 `cur.sql(sql, params=…)` made the year's person query cost 2.6 s of CPU at
+        # 1 000 000 persons instead of 0.06 s (measured; the parameters' filter no longer skipped row groups)
+        return pl.from_arrow(cur.execute(sql, params or []).to_arrow_table())
     finally:
         cur.close()
 
