@@ -5,7 +5,9 @@ authentications already audited), `coaching user unlock`, the login screens in A
 from __future__ import annotations
 
 import ast
-import multiprocessing
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,19 +149,25 @@ def test_policy_from_the_environment(monkeypatch):
     assert login_store.Policy.from_env() == login_store.Policy(3, 600, 3600, 20)
 
 
-def _fail_many(args):
-    path, n = args
-    policy = login_store.Policy(attempts=10_000, window_s=3600, lock_s=60, address_attempts=10_000)
-    for _ in range(n):
-        login_store.record_failure("ana", "10.0.0.1", policy=policy, path=path)
-    return n
+FAIL_MANY = """
+import sys
+from analytics import login_store
+policy = login_store.Policy(attempts=10_000, window_s=3600, lock_s=60, address_attempts=10_000)
+for _ in range(int(sys.argv[2])):
+    login_store.record_failure("ana", "10.0.0.1", policy=policy, path=sys.argv[1])
+"""
 
 
 def test_failures_from_concurrent_processes_are_all_counted(tmp_path):
+    """Four processes (plain subprocesses: a multiprocessing pool re-imports the test module in its children,
+    which pytest's import mode does not guarantee) record 25 failures each, at the same time."""
     store = tmp_path / "login.sqlite"
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        done = sum(pool.map(_fail_many, [(str(store), 25)] * 4))
-    assert done == 100
+    procs = [subprocess.Popen([sys.executable, "-c", FAIL_MANY, str(store), "25"], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
+             for _ in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
     assert login_store.failures("ana", policy=login_store.Policy(window_s=3600), path=store) == 100
 
 
