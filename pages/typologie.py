@@ -10,7 +10,7 @@ from analytics.typology import model, outcomes
 from analytics.typology.storage import axis_sentences, strongest
 from ui import components as ui
 from ui import state
-from ui.components import PLOTLY_CONFIG
+from ui.components import PLOTLY_CONFIG, alternative
 from ui.filters import set_filter
 
 
@@ -92,8 +92,10 @@ for i, r in enumerate(frame.iter_rows(named=True)):
 
 # ---- outcomes compared
 st.subheader("Ce que deviennent les types", help=help_text("typology_outcomes"))
-st.plotly_chart(charts.outcome_comparison(frame, overall=fig["positive_exit_rate"] if not isinstance(fig["positive_exit_rate"], str) else None),
-                key="typologie_outcomes", config=PLOTLY_CONFIG, width="stretch")
+outcome_fig = charts.outcome_comparison(frame, overall=fig["positive_exit_rate"] if not isinstance(fig["positive_exit_rate"], str) else None)
+with st.container(key="chart_typologie_outcomes"):  # the chart with its text alternative (ui.components.alternative)
+    st.plotly_chart(outcome_fig, key="typologie_outcomes", config=PLOTLY_CONFIG, width="stretch")
+    alternative(outcome_fig, "Taux de sorties positives par type")
 st.info(verdict["sentence"], icon=":material/balance:")
 
 # ---- factor map
@@ -103,9 +105,11 @@ for line in axis_sentences(typ):
 persons = pl.DataFrame() if diffusion else typ.map_persons  # a point per person is not published in diffusion mode
 if diffusion:
     st.caption("Mode diffusion : les personnes ne sont pas dessinées, seules les modalités le sont.")
-st.plotly_chart(charts.factor_map(typ.map_modalities, persons, typ.types, typ.meta.get("inertia_share"), model.VARIABLES,
-                                  counts=not diffusion),
-                key="typologie_map", config=PLOTLY_CONFIG, width="stretch")
+map_fig = charts.factor_map(typ.map_modalities, persons, typ.types, typ.meta.get("inertia_share"), model.VARIABLES,
+                           counts=not diffusion)
+with st.container(key="chart_typologie_map"):
+    st.plotly_chart(map_fig, key="typologie_map", config=PLOTLY_CONFIG, width="stretch")
+    alternative(map_fig, "Carte des profils")
 
 # ---- tables
 with st.expander("Par année de la convention"):
@@ -118,7 +122,7 @@ with st.expander("Par année de la convention"):
                       pl.col("exits").map_elements(fmt.number, return_dtype=pl.String)).alias("cell"))
         wide = table.select(pl.col("year").cast(pl.String), _type_name(), "cell").pivot(
             "year", index="Type", values="cell")
-        st.dataframe(wide, hide_index=True, width="stretch")
+        ui.data_table(wide)
         st.caption("Taux de sorties positives de l'année (nombre de sorties) ; « – » : aucune sortie.")
 with st.expander("Catégories de sortie par type"):
     st.caption(help_text("typology_exit_categories"))
@@ -127,7 +131,7 @@ with st.expander("Catégories de sortie par type"):
     elif categories["n"].sum():
         wide = (categories.with_columns(_type_name()).pivot("category", index="Type", values="n", sort_columns=False)
                 .with_columns(pl.sum_horizontal(pl.exclude("Type")).alias("Sorties")))
-        st.dataframe(wide, hide_index=True, width="stretch")
+        ui.data_table(wide)
     else:
         st.caption("Aucune sortie sur la période.")
 with st.expander("Motifs de sortie par type"):
@@ -135,7 +139,7 @@ with st.expander("Motifs de sortie par type"):
         st.caption("Non publié en mode diffusion.")
     elif not reasons.is_empty():
         wide = reasons.with_columns(_type_name()).pivot("motif_sortie", index="Type", values="n").fill_null(0)
-        st.dataframe(wide, hide_index=True, width="stretch")
+        ui.data_table(wide)
 with st.expander("Modalités caractéristiques (valeurs-test) et méthode"):
     st.caption(help_text("typology_test_value"))
     desc = typ.description.filter(pl.col("test_value") >= model.TEST_VALUE_THRESHOLD).select(
@@ -145,7 +149,7 @@ with st.expander("Modalités caractéristiques (valeurs-test) et méthode"):
         pl.col("test_value").map_elements(lambda v: fmt.number(v, 1), return_dtype=pl.String).alias("Valeur-test"),
         pl.col("share_in_type").map_elements(lambda v: fmt.percent(v, 0), return_dtype=pl.String).alias("Dans le type"),
         pl.col("share_overall").map_elements(lambda v: fmt.percent(v, 0), return_dtype=pl.String).alias("Dans l'ensemble"))
-    st.dataframe(desc, hide_index=True, width="stretch")
+    ui.data_table(desc)
     crit = typ.meta.get("criterion") or {}
     st.caption(f"Méthode : {typ.meta.get('method', '')}. Nombre de types retenu : {typ.meta.get('k')} (gain relatif "
                "d'inertie, entre 3 et 6 types : " + ", ".join(f"{kk} types : {fmt.percent(v, 0)}" for kk, v in crit.items())

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.commands import navigation as _navigation
 
 APP = "Coaching Emploi"
@@ -55,7 +56,10 @@ def pages(all_pages: list, allowed: list) -> list:
 
         def open_default() -> None:
             qp = st.query_params
-            st.switch_page(default, query_params=[(k, v) for k in qp for v in qp.get_all(k)])
+            try:
+                st.switch_page(default, query_params=[(k, v) for k in qp for v in qp.get_all(k)])
+            except StreamlitAPIException:  # a parameter bound to a filter widget: the widget keeps it across pages
+                st.switch_page(default)
 
         out.append(st.Page(open_default, title=default.title, icon=default.icon, url_path=own,
                            visibility="hidden"))
