@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import streamlit as st
@@ -54,12 +55,17 @@ def pages(all_pages: list, allowed: list) -> list:
         out[out.index(default)] = default = st.Page(default._page, title=default.title, icon=default.icon, url_path="",
                                                     default=True)
 
+        script = Path(default._page)
+
         def open_default() -> None:
             qp = st.query_params
-            try:
+            try:  # the overview page itself, the link's parameters kept
                 st.switch_page(default, query_params=[(k, v) for k in qp for v in qp.get_all(k)])
-            except StreamlitAPIException:  # a parameter bound to a filter widget: the widget keeps it across pages
-                st.switch_page(default)
+            except StreamlitAPIException:
+                # a parameter bound to a filter widget (`?annee=2023`) cannot be set by a page switch: the overview
+                # is drawn at this address instead, with the same filters
+                runpy.run_path(str(script if script.is_absolute() else Path(__file__).resolve().parent.parent / script),
+                               run_name="__main__")
 
         out.append(st.Page(open_default, title=default.title, icon=default.icon, url_path=own,
                            visibility="hidden"))
