@@ -69,7 +69,14 @@ def restore_link(pages: list) -> None:
     values: dict[str, list[str]] = {}
     for k, v in query:
         values.setdefault(k, []).append(v)
-    st.switch_page(target, query_params={k: v if len(v) > 1 else v[0] for k, v in values.items()})
+    params = {k: v if len(v) > 1 else v[0] for k, v in values.items()}
+    try:
+        st.switch_page(target, query_params=params)
+    except StreamlitAPIException:
+        # the overview is registered by ui.routing under another page object (served at « / », where the provider
+        # sends the browser back): already on it, only the link's filters are restored
+        st.query_params.from_dict(params)
+        st.rerun()
 
 
 def _arrival() -> dict | None:

@@ -107,4 +107,4 @@ def test_presentation_with_the_keyboard_alone(dash):
     _wait_slide(dash, 2)
     dash.page.keyboard.press("Escape")  # back to the dashboard
     dash.page.wait_for_selector(".slide-title", state="detached", timeout=120_000)
-    assert dash.page.locator("[data-testid=stSidebar]").is_visible()
+    dash.page.wait_for_selector("[data-testid=stSidebar]", state="visible", timeout=60_000)
