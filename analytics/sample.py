@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from analytics import schema
