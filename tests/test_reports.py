@@ -391,8 +391,15 @@ def test_cli_report_csv_with_filters(sample_db, tmp_path, capsys):
     assert code == 0, err
     rows = _csv_rows(out.read_bytes())
     assert rows[0][0] == "Mois" and len(rows) == 9
-    # six months, then an empty line and the import the table was computed on (SPEC-indicators « Store history »)
-    assert rows[7] == [""] and rows[8][0].startswith("Calculé sur l'import n° 1 du ")
+    # six months, then an empty line and the data date with the import the table was computed on (SPEC-indicators
+    # « Store history »), in the words of the PDF's cover and the XLSX's header
+    with closing(connect_readonly(sample_db)) as con:
+        day = data_date(con)
+    assert rows[7] == [""] and len(rows) == 9
+    assert rows[8][0].startswith(f"Données au {day:%d/%m/%Y} (date la plus récente de la base) · calculé sur l'import n° 1 du ")
+    with closing(connect_readonly(sample_db)) as con:
+        ctx = build_context(con, Period(date(2023, 1, 1), date(2023, 6, 30)), Filters(commune=("Doullens",)))
+    assert rows[8][0] == ctx.data_date_text
 
 
 def test_cli_report_pdf(sample_db, tmp_path, capsys, fake_charts):

@@ -75,9 +75,7 @@ class ReportContext:
 
     @property
     def data_date_text(self) -> str:
-        if self.data_date is None:
-            return "Données : base vide"
-        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base) · {import_text(self.source_import)}"
+        return data_date_text(self.data_date, self.source_import)
 
     def header_lines(self) -> list[str]:
         return [self.scope_text, f"Période : {self.period_text}", f"Filtres : {self.filters_text}", self.data_date_text]
@@ -95,6 +93,14 @@ def selection_slug(period: Period, filters: Filters) -> str:
     if p is not period:
         base += f"-au-{period.end.isoformat()}"
     return base + ("" if filters.is_empty() else "-filtre")
+
+
+def data_date_text(day: date | None, source_import: dict | None) -> str:
+    """« Données au JJ/MM/AAAA (date la plus récente de la base) · calculé sur l'import n° N … »: the statement of
+    what a report reflects, the same in the PDF's cover, the XLSX's header and the CSV's closing line."""
+    if day is None:
+        return "Données : base vide"
+    return f"Données au {fmt.day(day)} (date la plus récente de la base) · {import_text(source_import)}"
 
 
 def import_text(source_import: dict | None) -> str:
