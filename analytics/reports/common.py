@@ -221,9 +221,11 @@ def monthly_tracking(ds: Dataset) -> pl.DataFrame:
             .with_columns(pl.exclude("month").fill_null(0).cast(pl.Int64)))
 
 
-def monthly_tracking_headers(frame: pl.DataFrame) -> dict[str, str]:
-    """French header of each column of `monthly_tracking`."""
-    names = {"month": "Mois", "caseload": "File active", "entries": "Entrées", "exits": "Sorties",
+def monthly_tracking_headers(frame: pl.DataFrame, quarterly: bool = False) -> dict[str, str]:
+    """French header of each column of `monthly_tracking` (`quarterly`: its months grouped by quarter in diffusion
+    mode, the caseload being then the mean of the months)."""
+    names = {"month": "Trimestre" if quarterly else "Mois", "caseload": "File active moyenne" if quarterly else "File active",
+             "entries": "Entrées", "exits": "Sorties",
              "held": "RDV honorés (présent)", "missed": "RDV manqués (absents)", "excused": "dont absences excusées",
              "unexcused": "dont absences non excusées"}
     return {col: names.get(col) or f"Sorties : {col.split(':', 1)[1]}" for col in frame.columns}

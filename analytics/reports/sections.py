@@ -24,7 +24,7 @@ from analytics.charts import survival as survival_charts
 from analytics.charts import typology as typology_charts
 from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
-from analytics.diffusion import (Masked, align_flows, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
+from analytics.diffusion import (Masked, align_flows, coarsen_caseload, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
                                  is_masked, rows_of, sum_or_masked)
 from analytics.indicators import activity, exits, profile, survival
 from analytics.indicators.caseload import caseload_frame, monthly_flows
@@ -122,9 +122,19 @@ def _caseload_fig(ctx):
     return caseload_charts.caseload_vs_target(frame, previous)
 
 
+def _caseload_coarsened(ctx):
+    return coarsen_caseload(caseload_frame(ctx.ds).select("month", "caseload"), ctx.fig)
+
+
 def _caseload_table(ctx):
-    months = ctx.fig["monthly_caseload"]
-    rows = [["Mois", "File active"]] + [[_month(ctx, m), fmt.number(n)] for m, n in months.items()]
+    # diffusion mode: grouped by quarter as soon as a month would be masked (analytics.diffusion.coarsen_monthly)
+    done = _caseload_coarsened(ctx)
+    if done.quarterly:
+        rows = [["Trimestre", "File active moyenne"]]
+        rows += [[fmt.month_label(q), fmt.number(n, 2)] for q, n in rows_of(done.frame, ctx.fig)]
+    else:
+        months = ctx.fig["monthly_caseload"]
+        rows = [["Mois", "File active"]] + [[_month(ctx, m), fmt.number(n)] for m, n in months.items()]
     rows.append(["Moyenne", fmt.number(ctx.fig["average_caseload"], 2)])
     objective = objective_for(ctx.filters)
     if objective.target is not None:
@@ -136,17 +146,20 @@ def _caseload_reading(ctx):
     avg, objective = ctx.fig["average_caseload"], objective_for(ctx.filters)
     if avg is None:
         return "Pas de mois dans la période."
+    note = _caseload_coarsened(ctx).note  # the table grouped by quarter says so
     masked = masked_reading({"file active moyenne": avg})
     if masked:
-        return masked
+        return masked + (f" {note}" if note else "")
     text = f"La file active moyenne est de {fmt.number(avg, 2)}"
     if objective.target is not None:
-        return text + f" pour un objectif de {fmt.number(objective.target)}."
-    return text + ". " + objective.note
+        text += f" pour un objectif de {fmt.number(objective.target)}."
+    else:
+        text += ". " + objective.note
+    return text + (f" {note}" if note else "")
 
 
 def _flows_frame(ctx):
-    """Entries and exits by month; in a suppressed report grouped by quarter when most months would be masked."""
+    """Entries and exits by month; in a suppressed report grouped by quarter as soon as a month would be masked."""
     return align_flows(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig, {"entries": ctx.fig["entries"], "exits": ctx.fig["exits"]})
 
 
