@@ -101,6 +101,13 @@ TEXTS = {
     "Show password text": "Afficher la saisie",
     "Hide password text": "Masquer la saisie",
     "Select a date.": "Choisissez une date.",
+    # the hint under a focused text field
+    "Press Enter to submit form": "Entrée pour valider",
+    "Press Enter to apply": "Entrée pour appliquer",
+    "Press ⌘+Enter to submit form": "⌘+Entrée pour valider",
+    "Press Ctrl+Enter to submit form": "Ctrl+Entrée pour valider",
+    "Press ⌘+Enter to apply": "⌘+Entrée pour appliquer",
+    "Press Ctrl+Enter to apply": "Ctrl+Entrée pour appliquer",
 }
 
 # Texts with a variable part: [regular expression, French replacement ($1… = the groups)].

@@ -99,6 +99,7 @@ def test_the_login_screen_is_french_and_accessible(accounts_app, page):
     dash.page.wait_for_timeout(500)
     assert dash.problems() == []
     assert english_left(dash.page) == []
+    assert "Entrée pour valider" in dash.page.locator("[data-testid=stMain]").inner_text()  # the focused field's hint
     # the reveal button is named in French (it was « Show password » before the script ran on this screen)
     names = dash.page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] button[aria-label]')]"
                                ".map(b => b.getAttribute('aria-label'))")
