@@ -61,13 +61,14 @@ else:
                             {"entries": fig["entries"], "exits": fig["exits"]})
     table = done.frame
     decimals = 2 if done.quarterly else 0  # a quarter's caseload is the mean of its months
+    caseload_head = "File active moyenne" if done.quarterly else "File active"
     # the gap to the objective only where an objective applies; a masked month has no gap to show (« — »)
     rows = [{"Trimestre" if done.quarterly else "Mois": fmt.month_label(m, long=True).capitalize(),
-             "File active": fmt.number(n, decimals),
+             caseload_head: fmt.number(n, decimals),
              **({"Écart à l'objectif": fmt.signed(n - target, decimals) or "—"} if target is not None else {}),
              "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
             for m, n, e, x in rows_of(table.select("month", "caseload", "entries", "exits"), fig)]
-    rows.append({"Trimestre" if done.quarterly else "Mois": "Total / moyenne", "File active": fmt.number(average, 2),
+    rows.append({"Trimestre" if done.quarterly else "Mois": "Total / moyenne", caseload_head: fmt.number(average, 2),
                  **({"Écart à l'objectif": fmt.signed(average - target, 2) or "—"} if target is not None else {}),
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
     ui.data_table(pl.DataFrame(rows))

@@ -155,7 +155,7 @@ def test_pdf_caseload_table_and_reading_use_the_quarters(doullens):
 def test_file_active_page_in_diffusion_mode_shows_quarters(app):
     at = app("pages/file_active.py", annee="2023", commune="Doullens", diffusion="true")
     assert not at.exception, [e.value for e in at.exception]
-    table = next(d.value for d in at.dataframe if "File active" in d.value.columns and "Entrées" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "File active moyenne" in d.value.columns and "Entrées" in d.value.columns)
     first = table.columns[0]
     assert first == "Trimestre" and list(table[first])[:4] == ["T1 2023", "T2 2023", "T3 2023", "T4 2023"]
     assert any("Regroupé par trimestre pour respecter le secret statistique" in c.value for c in at.caption)
