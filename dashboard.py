@@ -7,6 +7,7 @@ from ui import auth, filters, french, presentation, routing, state
 # a local tab icon set first: otherwise the current page's Material icon becomes the favicon, fetched from Google
 st.set_page_config(page_title="Coaching Emploi — pilotage", page_icon=routing.FAVICON, layout="wide",
                    initial_sidebar_state="expanded")
+french.install()  # before the gate: the login screen is French too (the toolkit's texts, the contrast style)
 auth.gate()  # login first when accounts or OpenID Connect are configured; nothing to do in single-user local mode
 
 PAGES = [
@@ -24,7 +25,6 @@ PAGES = [
 ]
 
 state.ensure_store()
-french.install()
 # a role's menu holds only the pages it may use; a link to another one opens a French refusal, `/vue-ensemble` the overview
 nav = st.navigation(routing.pages(PAGES, auth.allowed_pages(PAGES)))
 auth.restore_link(PAGES)  # after an OpenID Connect login: the page and filters of the link opened before it

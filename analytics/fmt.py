@@ -44,8 +44,8 @@ def day(value: date | datetime | str | None) -> str:
 def month_label(key: str, long: bool = False) -> str:
     """`2023-01` → `janv. 2023` (or `janvier 2023`)."""
     y, m = key.split("-")
-    if m.startswith("T"):  # a quarter (`2023-T1`), when months are grouped (analytics.diffusion.align_flows)
-        return f"{m[1:]}{'er' if m == 'T1' else 'e'} trim. {y}"
+    if m.startswith("T"):  # a quarter (`2023-T1`), when months are grouped (analytics.diffusion.coarsen_monthly)
+        return f"{m} {y}"
     return f"{(MONTHS_LONG if long else MONTHS)[int(m) - 1]} {y}"
 
 

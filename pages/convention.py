@@ -27,6 +27,6 @@ else:
     ui.chart(convention_trends(frame), "convention_trends", definition="convention_years")
     rows = convention_table(frame)
     table = pl.DataFrame([dict(zip(rows[0], r)) for r in rows[1:]])
-    st.dataframe(table, hide_index=True, width="stretch", height=36 * (table.height + 1) + 4)
+    ui.data_table(table, height=36 * (table.height + 1) + 4)
     st.download_button("Télécharger le tableau (CSV)", data=frame_csv(table), file_name="convention-annees.csv",
                        mime="text/csv", key="convention_download", icon=":material/download:")

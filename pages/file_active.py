@@ -6,7 +6,7 @@ import streamlit as st
 from analytics import fmt
 from analytics.config import objective_for
 from analytics.charts.caseload import caseload_forecast, caseload_vs_target, flows, prescriptions
-from analytics.diffusion import align_counts, align_flows, align_series, masked_names, rows_of, suppressed_k
+from analytics.diffusion import align_flows, align_series, coarsen_caseload, masked_names, rows_of, suppressed_k
 from analytics.indicators.projection import backtest_summary, basis_too_small
 from analytics.reports.common import data_date
 from analytics.indicators.caseload import (caseload_frame, caseload_table, monthly_flows, months_at_or_above_target,
@@ -56,17 +56,24 @@ else:
         ui.chart(prescriptions(prescriptions_by_month(ds), months), "file_active_prescriptions", definition="prescriptions_by_month")
 
     st.markdown(f"**{ui.label('caseload_table')}**", help=ui.help_text("caseload_table"))
-    table = align_counts(align_series(caseload_table(ds), "caseload", "month", fig["monthly_caseload"], fig), ["entries", "exits"],
-                         fig, {"entries": fig["entries"], "exits": fig["exits"]})
+    # diffusion mode: grouped by quarter as soon as a month would be masked, and said so (no-op otherwise)
+    done = coarsen_caseload(caseload_table(ds).select("month", "caseload", "entries", "exits"), fig, ["entries", "exits"],
+                            {"entries": fig["entries"], "exits": fig["exits"]})
+    table = done.frame
+    decimals = 2 if done.quarterly else 0  # a quarter's caseload is the mean of its months
+    caseload_head = "File active moyenne" if done.quarterly else "File active"
     # the gap to the objective only where an objective applies; a masked month has no gap to show (« — »)
-    rows = [{"Mois": fmt.month_label(m, long=True).capitalize(), "File active": fmt.number(n),
-             **({"Écart à l'objectif": fmt.signed(n - target) or "—"} if target is not None else {}),
+    rows = [{"Trimestre" if done.quarterly else "Mois": fmt.month_label(m, long=True).capitalize(),
+             caseload_head: fmt.number(n, decimals),
+             **({"Écart à l'objectif": fmt.signed(n - target, decimals) or "—"} if target is not None else {}),
              "Entrées": fmt.number(e), "Sorties": fmt.number(x)}
             for m, n, e, x in rows_of(table.select("month", "caseload", "entries", "exits"), fig)]
-    rows.append({"Mois": "Total / moyenne", "File active": fmt.number(average, 2),
+    rows.append({"Trimestre" if done.quarterly else "Mois": "Total / moyenne", caseload_head: fmt.number(average, 2),
                  **({"Écart à l'objectif": fmt.signed(average - target, 2) or "—"} if target is not None else {}),
                  "Entrées": fmt.number(fig["entries"]), "Sorties": fmt.number(fig["exits"])})
     ui.data_table(pl.DataFrame(rows))
+    if done.note:
+        st.caption(done.note)
     ui.mask_legend([v for row in rows_of(table.select("caseload", "entries", "exits"), fig) for v in row] + [average])
 
     # ---------------------------------------------------------------- the forecast (from the data date by default)

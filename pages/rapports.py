@@ -17,7 +17,7 @@ from analytics import audit, fmt
 from analytics.indicators import compute
 from analytics.diffusion import denominators, suppress_figures, suppressed_k
 from analytics.schema import norm_key
-from analytics.reports.common import ReportError, filters_text, import_text, report_file_name
+from analytics.reports.common import ReportError, data_date_text, filters_text, report_file_name
 from analytics.reports.csv import TABLES, indicator_table_csv, monthly_tracking_csv, source_line
 from analytics.reports.pdf import build_pdf
 from analytics.reports.xlsx import SHEETS, build_xlsx
@@ -138,8 +138,9 @@ else:
 
 
 def audited_csv(content: bytes) -> bytes:
-    # the last line states the import the table was computed on, as in `coaching report`
-    content += source_line(import_text(state.shown_import()))
+    # the last line states the data date and the import the table was computed on, as the PDF, the XLSX and
+    # `coaching report` do
+    content += source_line(data_date_text(state.data_date(), state.shown_import()))
     return _built(lambda con, buf: buf.write(content), "csv")
 
 

@@ -45,3 +45,12 @@ def test_every_chart_of_a_page_has_its_data_behind_an_expander(app):
     assert len(charts) >= 7 and len(expanders) == len(charts) == len(summaries)
     # the table holds the chart's numbers: the sex pie's counts
     assert any({"Femme", "Homme"} <= set(t.value["Catégorie"]) for t in at.table if "Catégorie" in t.value.columns)
+
+
+def test_a_masked_chart_summary_is_one_line_of_plain_text():
+    from analytics.diffusion import mask_figure
+
+    fig = mask_figure(go.Figure([go.Bar(x=["T1 2023", "T2 2023"], y=[3, 4], name="Entrées")]), 11)
+    text = alt.summary(fig, "Entrées et sorties")
+    assert "<br>" not in text and "  " not in text and not text.endswith("..")
+    assert text.startswith("Entrées et sorties : Graphique masqué (secret statistique) : chacune de ses valeurs")

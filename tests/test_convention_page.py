@@ -57,3 +57,21 @@ def test_default_year_is_the_last_complete_year_of_the_data(app, sample_db):
     assert not at.exception
     expected = last.year - 1 if last.year > first.year else last.year
     assert at.sidebar.selectbox(key="annee").value == str(expected)
+
+
+def test_every_page_draws_its_tables_through_data_table():
+    """`ui.components.data_table` gives the tables their French toolbar and « — » for an empty value: no page calls
+    `st.dataframe` itself (the Convention page did)."""
+    from pathlib import Path
+
+    pages = sorted(Path(__file__).resolve().parent.parent.joinpath("pages").glob("*.py"))
+    assert len(pages) >= 9
+    assert [p.name for p in pages if "st.dataframe(" in p.read_text(encoding="utf-8")] == []
+
+
+def test_convention_table_has_no_empty_cell_left_as_none(app):
+    at = app("pages/convention.py")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert not table.isna().any().any()
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()

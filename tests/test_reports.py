@@ -26,7 +26,7 @@ from analytics.indicators.activity import appointments_by_month_presence
 from analytics.indicators.esf import ESF_INDICATORS
 from analytics.reports.common import build_context, data_date, education_label, month_title, monthly_tracking
 from analytics.reports.csv import indicator_table_csv, monthly_tracking_csv
-from analytics.reports.sections import CONVENTION, SECTIONS
+from analytics.reports.sections import CONVENTION_SLIDES, SECTIONS
 from analytics.reports.xlsx import SHEETS, build_xlsx
 from analytics.store import connect_readonly
 from coaching_test_helpers import person as P
@@ -391,8 +391,15 @@ def test_cli_report_csv_with_filters(sample_db, tmp_path, capsys):
     assert code == 0, err
     rows = _csv_rows(out.read_bytes())
     assert rows[0][0] == "Mois" and len(rows) == 9
-    # six months, then an empty line and the import the table was computed on (SPEC-indicators « Store history »)
-    assert rows[7] == [""] and rows[8][0].startswith("Calculé sur l'import n° 1 du ")
+    # six months, then an empty line and the data date with the import the table was computed on (SPEC-indicators
+    # « Store history »), in the words of the PDF's cover and the XLSX's header
+    with closing(connect_readonly(sample_db)) as con:
+        day = data_date(con)
+    assert rows[7] == [""] and len(rows) == 9
+    assert rows[8][0].startswith(f"Données au {day:%d/%m/%Y} (date la plus récente de la base) · calculé sur l'import n° 1 du ")
+    with closing(connect_readonly(sample_db)) as con:
+        ctx = build_context(con, Period(date(2023, 1, 1), date(2023, 6, 30)), Filters(commune=("Doullens",)))
+    assert rows[8][0] == ctx.data_date_text
 
 
 def test_cli_report_pdf(sample_db, tmp_path, capsys, fake_charts):
@@ -447,15 +454,17 @@ def test_presentation_mode_steps_through_the_key_charts(app):
     assert not at.exception
     assert [b.label for b in at.button][:3] == ["Précédent", "Suivant", "Quitter"]
     assert [m.label for m in at.metric][:2] == ["Positionnés", "Participants (suivis)"]
-    # the key figures, the convention's years, every section of the COPIL pack, then the territory map (issues 15, 16)
-    last = len(SECTIONS) + 2
+    # the key figures, the convention's years (three slides), every section of the COPIL pack, then the territory map
+    # (issues 15, 16)
+    last = len(CONVENTION_SLIDES) + len(SECTIONS) + 1
     for seen in range(1, last + 1):
         at.button(key="presentation_next").click().run()
         assert not at.exception
         assert len(at.get("plotly_chart")) == 1
         assert at.session_state["presentation_slide"] == seen
-        if seen == 1:  # the convention's years come first after the key figures
-            assert any(CONVENTION.heading in str(h.proto) for h in at.get("html"))
+        if seen <= len(CONVENTION_SLIDES):  # the convention's years come first after the key figures, 3 charts a slide
+            assert any(CONVENTION_SLIDES[seen - 1].heading in str(h.proto) for h in at.get("html"))
+            assert len(json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["annotations"]) == 3
     at.button(key="presentation_next").click().run()  # past the last slide: stays there (the buttons are never disabled)
     assert at.session_state["presentation_slide"] == last
     at.button(key="presentation_prev").click().run()

@@ -139,7 +139,7 @@ def test_hand_computed_case_and_as_of_after_reimports_that_change_persons(store,
     out = tmp_path / "suivi.csv"
     assert cli("report", "--db", store, *year, "--as-of", "2", "--out", out)[0] == 0
     last = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")), delimiter=";"))[-1]
-    assert last[0].startswith("Calculé sur l'import n° 2 du ")
+    assert last[0].startswith("Données au ") and "· calculé sur l'import n° 2 du " in last[0]
     xlsx = tmp_path / "bilan.xlsx"
     assert cli("report", "--db", store, *year, "--out", xlsx)[0] == 0
     from openpyxl import load_workbook

@@ -3,7 +3,7 @@
 Streamlit and Plotly write some texts of their own in English and offer no setting for them (the uploader's
 « Drag and drop files here » / « 200MB per file » / « Upload », the multiselect's « Select all », the tables'
 and charts' toolbars, the chart mode bar, the assistive labels « Skip to main content », « Collapse sidebar »…).
-`install()`, called once per run by the entry point, puts on the page:
+`install()`, called once per run by the entry point before the login gate, puts on the page:
 
 - a small script that replaces those texts, in the page and in the attributes read by screen readers and
   tooltips (`aria-label`, `title`, `data-title`, `placeholder`), by their French equivalent as soon as they
@@ -81,6 +81,7 @@ TEXTS = {
     "Double-click to zoom back out": "Double-cliquez pour revenir au zoom initial",
     # the app frame
     "Skip to main content": "Aller au contenu principal",
+    "Link to heading": "Lien vers ce titre",
     "Collapse sidebar": "Replier la barre latérale",
     "Expand sidebar": "Déplier la barre latérale",
     "Main menu": "Menu principal",
@@ -94,9 +95,19 @@ TEXTS = {
     "Copy to clipboard": "Copier",
     "View more": "Voir plus",
     "View less": "Voir moins",
-    "Show password text": "Afficher le mot de passe",
-    "Hide password text": "Masquer le mot de passe",
+    # (not « … le mot de passe »: the field's own label « Mot de passe » must stay the only one naming it)
+    "Show password": "Afficher la saisie",
+    "Hide password": "Masquer la saisie",
+    "Show password text": "Afficher la saisie",
+    "Hide password text": "Masquer la saisie",
     "Select a date.": "Choisissez une date.",
+    # the hint under a focused text field
+    "Press Enter to submit form": "Entrée pour valider",
+    "Press Enter to apply": "Entrée pour appliquer",
+    "Press ⌘+Enter to submit form": "⌘+Entrée pour valider",
+    "Press Ctrl+Enter to submit form": "Ctrl+Entrée pour valider",
+    "Press ⌘+Enter to apply": "⌘+Entrée pour appliquer",
+    "Press Ctrl+Enter to apply": "Ctrl+Entrée pour appliquer",
 }
 
 # Texts with a variable part: [regular expression, French replacement ($1… = the groups)].
@@ -111,6 +122,8 @@ PATTERNS = [
 
 CSS = """
 <style>
+/* the container of the French script (install) takes no room */
+.st-key-coaching_french { display: none !important; }
 /* WCAG 2.1 AA: 4.5:1 for small text — Streamlit draws captions in the text colour at 60 % opacity (#777c83 on
    white, 4.2:1): opaque, in a grey of 6.3:1 instead */
 [data-testid="stCaptionContainer"] { color: #535b68 !important; opacity: 1 !important; }
@@ -182,7 +195,15 @@ SCRIPT = """
 """
 
 
+KEY = "coaching_french"  # the container of the script, hidden (the script runs all the same, no room taken)
+
+
 def install() -> None:
-    """The French script and the contrast style sheet, drawn in the sidebar (no room taken in the page)."""
-    st.sidebar.html(CSS + SCRIPT % {"texts": json.dumps(TEXTS, ensure_ascii=False), "patterns": json.dumps(PATTERNS)},
-                    unsafe_allow_javascript=True)
+    """The contrast style sheet and the French script, once per run, before anything else is drawn: called by the
+    entry point before the login gate, so that the login screen (password form, OpenID Connect buttons) is French
+    too. The style sheet alone goes to Streamlit's event container; the script sits in a hidden container at the top
+    of the main area (the sidebar would show up, empty, on the login screen)."""
+    st.html(CSS)
+    with st.container(key=KEY):
+        st.html(SCRIPT % {"texts": json.dumps(TEXTS, ensure_ascii=False), "patterns": json.dumps(PATTERNS)},
+                unsafe_allow_javascript=True)

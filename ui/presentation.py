@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.reports.common import ReportContext, data_date, scope
-from analytics.reports.sections import CONVENTION, SECTIONS, Section, kpi_reading, kpi_rows, map_figure, map_reading
+from analytics.reports.sections import CONVENTION_SLIDES, SECTIONS, Section, kpi_reading, kpi_rows, map_figure, map_reading
 from ui import diffusion, state
 from ui.components import PLOTLY_CONFIG
 
@@ -34,8 +34,9 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
 .slide-title { font-size: clamp(1.5rem, 2.6vw, 2.4rem); font-weight: 700; color: #1f5fa8; line-height: 1.15; margin: 0; }
 .slide-reading { font-size: clamp(1.05rem, min(1.9vw, 3.2vh), 1.75rem); font-weight: 600; line-height: 1.3; margin: 0; }
 .slide-meta { font-size: clamp(.85rem, 1.1vw, 1.05rem); color: #4b5361; margin: 0; }
-.st-key-slide_chart { height: calc(100vh - 11rem - 2 * clamp(1.05rem, min(1.9vw, 3.2vh), 1.75rem) * 1.3); min-height: 240px; }
-.st-key-slide_chart [data-testid="stPlotlyChart"], .st-key-slide_chart [data-testid="stElementContainer"] { height: 100%; }
+.st-key-slide_chart { height: calc(100vh - 11rem - 2 * clamp(1.05rem, min(1.9vw, 3.2vh), 1.75rem) * 1.3) !important; min-height: 240px; flex: 0 0 auto !important; }
+.st-key-slide_chart [data-testid="stPlotlyChart"], .st-key-slide_chart [data-testid="stElementContainer"],
+.st-key-slide_chart [data-testid="stFullScreenFrame"] { height: 100% !important; }
 [data-testid="stMetric"] { padding: .5rem .8rem !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: clamp(2rem, min(3.6vw, 6vh), 3.2rem) !important; line-height: 1.15 !important; }
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: clamp(.95rem, 1.35vw, 1.3rem) !important;
@@ -89,6 +90,7 @@ def enlarge(fig: go.Figure) -> go.Figure:
                       margin=dict(l=20, r=20, t=40, b=20))
     fig.update_xaxes(tickfont=dict(size=15), title_font=dict(size=16))
     fig.update_yaxes(tickfont=dict(size=15), title_font=dict(size=16))
+    fig.update_annotations(font_size=17)  # the titles of small multiples, a masked chart's message
     for trace in fig.data:
         if "textfont" in trace:
             trace.textfont.size = 16
@@ -104,8 +106,9 @@ def _quit() -> None:
 
 
 def _slides() -> list:
-    """The deck: the key figures, the convention's years, the sections of the COPIL pack, then the territory map."""
-    return ["kpi", CONVENTION, *SECTIONS, MAP]
+    """The deck: the key figures, the convention's years (three slides of three charts), the sections of the COPIL
+    pack, then the territory map."""
+    return ["kpi", *CONVENTION_SLIDES, *SECTIONS, MAP]
 
 
 MAP = Section("map", map_figure, lambda ctx: [], map_reading, title="Où vivent les participants")
@@ -152,5 +155,5 @@ def run() -> None:
     fig = enlarge(diffusion.figure(section.figure(ctx)))
     reading = section.reading(ctx)
     with st.container(key="slide_chart"):
-        st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", height="stretch", key=f"presentation_chart_{section.key}")
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", height="stretch", key=f"presentation_chart_{i}_{section.key}")
     st.html(f'<p class="slide-reading">{escape(reading)}</p>')

@@ -106,6 +106,7 @@ def summary(fig: go.Figure, title: str | None = None) -> str:
         text = f"{len(pts)} valeur{'s' if len(pts) > 1 else ''}, maximum {_text(value)} ({_text(cat)})"
         parts.append(f"{name} : {text}" if name else text)
     if not parts:
-        notes = [a.text for a in (fig.layout.annotations or []) if a.text]
-        return f"{head} : {notes[0] if notes else 'aucune donnée'}."
+        # a chart's message is written for Plotly (« <br> » line breaks): one line of plain text here
+        notes = [" ".join(a.text.replace("<br>", " ").split()) for a in (fig.layout.annotations or []) if a.text]
+        return f"{head} : {notes[0].rstrip('.') if notes else 'aucune donnée'}."
     return f"{head} — " + " ; ".join(parts[:4]) + (" ; …" if len(parts) > 4 else "") + "."

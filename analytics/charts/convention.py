@@ -35,7 +35,7 @@ def convention_trends(frame: pl.DataFrame, columns: list[str] | None = None, tit
     columns = columns or TREND_COLUMNS
     if frame.is_empty():
         return empty(title)
-    cols = 3
+    cols = min(3, len(columns))
     rows = math.ceil(len(columns) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[CONVENTION_COLUMNS[c][0] for c in columns],
                         vertical_spacing=0.16, horizontal_spacing=0.07)
@@ -63,6 +63,9 @@ def convention_trends(frame: pl.DataFrame, columns: list[str] | None = None, tit
         if kind == "pct":
             fig.update_yaxes(ticksuffix=" %", row=r, col=c)
     style(fig, title, height=260 * rows)
-    fig.update_xaxes(type="category")
+    # horizontal year labels, the year to date on two lines (« 2026 » / « au 30/10 »): rotated ones ran into the titles
+    # of the next row of charts
+    ticks = [f"{y}<br>au {fmt.day(t)[:5]}" if p else y for y, p, t in frame.select("year", "partial", "through").iter_rows()]
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=ticks, tickangle=0)
     fig.update_annotations(font_size=13)
     return fig

@@ -55,17 +55,19 @@ their total divided by the number of months: a constraint with the months.
 
 Layout of the package (split along its seams; the public API is this module's):
 `core` (threshold, `Masked`, the solver `solve`, 1-D / 2-D tables, frames, rates), `figures` (the figures of the
-contract: `suppress_figures`), `align` (frames aligned on suppressed figures, for pages and reports), `charts`
+contract: `suppress_figures`), `align` (frames aligned on suppressed figures, for pages and reports), `coarsen`
+(monthly tables grouped by quarter before suppressing: `coarsen_monthly`), `charts`
 (Plotly figures: `mask_figure`).
 """
 
 from __future__ import annotations
 
-from analytics.diffusion.align import (align_counts, align_flows, align_grid, align_map, align_monthly,
+from analytics.diffusion.align import (align_counts, coarsen_caseload, coarsen_tracking, align_flows, align_grid, align_map, align_monthly,
                                        align_pathways, align_positive_rate, align_series, align_territory,
                                        all_masked_labels, communes_coarsened, FIGURE_NAMES, grid_long, mask_if,
-                                       masked_names, masked_share, MONTHLY_APPOINTMENTS, quarter_key, rows_of,
+                                       masked_names, masked_share, MONTHLY_APPOINTMENTS, rows_of,
                                        sum_or_masked, suppressed_k, TERRITORY_COUNTS)
+from analytics.diffusion.coarsen import Coarsened, coarsen_monthly, grouped_note, quarter_key, to_quarters
 from analytics.diffusion.charts import explain_masked, has_data, mask_figure, masked_message
 from analytics.diffusion.core import (Constraint, Counts, DEFAULT_K, ENV_K, exposed, is_masked, is_small, legend,
                                       mask_frame, Masked, PRIMARY, rate_masked, RESIDUAL, SECONDARY, SECONDARY_TEXT,
@@ -76,12 +78,13 @@ from analytics.diffusion.figures import (denominators, ESF_JOB_SEARCH, FIRST_APP
 
 # the public API (the private `_build_system` / `_System` are re-exported for the audit tests)
 __all__ = ["align_counts", "align_flows", "align_grid", "align_map", "align_monthly", "align_pathways",
-           "align_positive_rate", "align_series", "align_territory", "all_masked_labels", "communes_coarsened",
+           "align_positive_rate", "align_series", "align_territory", "all_masked_labels", "Coarsened", "coarsen_caseload", "coarsen_monthly", "coarsen_tracking",
+           "communes_coarsened",
            "Constraint", "Counts", "DEFAULT_K", "denominators", "ENV_K", "ESF_JOB_SEARCH", "explain_masked",
-           "exposed", "FIGURE_NAMES", "FIRST_APPOINTMENT", "grid_long", "has_data", "HEADLINE", "is_masked",
+           "exposed", "FIGURE_NAMES", "FIRST_APPOINTMENT", "grouped_note", "grid_long", "has_data", "HEADLINE", "is_masked",
            "is_small", "KNOWN_KEYS", "legend", "mask_figure", "mask_frame", "mask_if", "Masked", "masked_message",
            "masked_names", "masked_share", "MONTHLY_APPOINTMENTS", "PARTICIPANT_MAPS", "PASS_THROUGH", "PRIMARY",
            "quarter_key", "rate_masked", "RESIDUAL", "rows_of", "SECONDARY", "SECONDARY_TEXT", "solve",
            "sum_or_masked", "suppress_counts", "suppress_figures", "suppress_rate", "suppress_table", "suppressed_k",
-           "Suppression", "Table", "table_system", "TERRITORY_COUNTS", "threshold", "TOTAL", "_build_system",
+           "Suppression", "Table", "table_system", "TERRITORY_COUNTS", "threshold", "to_quarters", "TOTAL", "_build_system",
            "_System"]

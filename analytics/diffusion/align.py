@@ -103,31 +103,16 @@ def masked_share(raw: pl.DataFrame, shown: pl.DataFrame, count_cols: Sequence[st
     return sum(nonzero) / len(nonzero) if nonzero else 0.0
 
 
-def quarter_key(month: pl.Expr = pl.col("month")) -> pl.Expr:
-    """`2023-05` → `2023-T2`."""
-    return month.str.slice(0, 4) + pl.lit("-T") + ((month.str.slice(5, 2).cast(pl.Int32) - 1) // 3 + 1).cast(pl.String)
-
-
 def align_flows(frame: pl.DataFrame, count_cols: Sequence[str], fig: Mapping | None, totals: Mapping | None = None,
                 key: str = "month") -> tuple[pl.DataFrame, str | None]:
-    """A monthly series of counts as it may be published (`align_counts`), coarsened before suppressing: when most of
-    its non-zero months would be masked, its months are grouped by quarter (`2023-T1`), and when most quarters would
-    still be masked, into the whole period (one row, key `total`). Returns the frame and the French line that says
-    so (None when nothing was grouped). No-op for raw figures."""
-    k = suppressed_k(fig)
-    if k is None:
-        return frame, None
-    shown = align_counts(frame, count_cols, fig, totals)
-    if frame.is_empty() or masked_share(frame, shown, count_cols) <= 0.5:
-        return shown, None
-    quarters = (frame.group_by(quarter_key(pl.col(key)).alias(key), maintain_order=True)
-                .agg([pl.col(c).sum().cast(frame.schema[c]) for c in count_cols]))
-    shown_q = align_counts(quarters, count_cols, fig, totals)
-    if masked_share(quarters, shown_q, count_cols) <= 0.5:
-        return shown_q, (f"Regroupé par trimestre : mois par mois, la plupart des effectifs étaient inférieurs à {k} "
-                         "et auraient été masqués (secret statistique).")
-    return shown_q, (f"Même par trimestre, la plupart des effectifs sont inférieurs à {k} : ils sont masqués (secret "
-                     "statistique) ; les totaux de la période restent publiés.")
+    """A monthly series of counts (a chart's) as it may be published: `coarsen_monthly` over `align_counts` — grouped
+    by quarter (`2023-T1`) as soon as a month would be masked, as the monthly tables beside it are. Returns the frame
+    and the French line that says so (None when the months were kept). No-op for raw figures."""
+    from analytics.diffusion.coarsen import coarsen_monthly
+
+    done = coarsen_monthly(frame, suppressed_k(fig), lambda f: (align_counts(f, count_cols, fig, totals), {}),
+                           flows=count_cols, key=key)
+    return done.frame, done.note
 
 
 def rows_of(frame: pl.DataFrame, fig: Mapping | None) -> list[tuple]:
@@ -313,3 +298,30 @@ def mask_if(fig_plotly, fig: Mapping | None, masked_totals: Iterable[str] = ()):
 
     k = suppressed_k(fig)
     return fig_plotly if k is None else mask_figure(fig_plotly, k, masked_totals)
+
+
+def _caseload_stock(fig: Mapping | None) -> dict:
+    """The caseload as a stock for `coarsen_monthly`: its published months and its published average."""
+    fig = fig or {}
+    return {"caseload": (fig.get("monthly_caseload"), fig.get("average_caseload"))}
+
+
+def coarsen_caseload(frame: pl.DataFrame, fig: Mapping | None, flows: Sequence[str] = (), totals: Mapping | None = None):
+    """A month-by-month caseload table (`month`, `caseload`, and optional flows such as entries and exits whose
+    column totals are the figures `totals`) as diffusion mode publishes it: `coarsen_monthly`. No-op for raw figures."""
+    from analytics.diffusion.coarsen import coarsen_monthly
+
+    def align(f: pl.DataFrame):
+        return (align_counts(f, flows, fig, totals) if flows else f), {}
+
+    return coarsen_monthly(frame, suppressed_k(fig), align, flows=list(flows), stocks=_caseload_stock(fig))
+
+
+def coarsen_tracking(frame: pl.DataFrame, fig: Mapping | None):
+    """The monthly tracking table (`analytics.reports.common.monthly_tracking`) as diffusion mode publishes it:
+    `coarsen_monthly` over `align_monthly` (its `totals` are the published column totals). No-op for raw figures."""
+    from analytics.diffusion.coarsen import coarsen_monthly
+
+    flows = [c for c in frame.columns if c not in ("month", "caseload")]
+    return coarsen_monthly(frame, suppressed_k(fig), lambda f: align_monthly(f, fig), flows=flows,
+                           stocks=_caseload_stock(fig) if "caseload" in frame.columns else {})

@@ -35,7 +35,8 @@ def write_report(con, period, filters, out: str | Path, progress=None, suppress:
         from analytics.reports.common import build_context
         from analytics.reports.csv import monthly_tracking_csv
 
-        from analytics.reports.common import import_text
+        from analytics.indicators import data_date
+        from analytics.reports.common import data_date_text
         from analytics.reports.csv import source_line
         from analytics.store import current_import
 
@@ -44,8 +45,8 @@ def write_report(con, period, filters, out: str | Path, progress=None, suppress:
             body = monthly_tracking_csv(ctx.ds, ctx.fig)
         else:
             body = monthly_tracking_csv(dataset(con, period, filters))
-        # the last line states the import the table was computed on
-        out.write_bytes(body + source_line(import_text(current_import(con))))
+        # the last line states the data date and the import the table was computed on, as the PDF and XLSX do
+        out.write_bytes(body + source_line(data_date_text(data_date(con), current_import(con))))
         return f"Tableau de suivi mensuel écrit dans {out}."
     raise ValueError(suffix)
 

@@ -75,9 +75,7 @@ class ReportContext:
 
     @property
     def data_date_text(self) -> str:
-        if self.data_date is None:
-            return "Données : base vide"
-        return f"Données au {fmt.day(self.data_date)} (date la plus récente de la base) · {import_text(self.source_import)}"
+        return data_date_text(self.data_date, self.source_import)
 
     def header_lines(self) -> list[str]:
         return [self.scope_text, f"Période : {self.period_text}", f"Filtres : {self.filters_text}", self.data_date_text]
@@ -95,6 +93,14 @@ def selection_slug(period: Period, filters: Filters) -> str:
     if p is not period:
         base += f"-au-{period.end.isoformat()}"
     return base + ("" if filters.is_empty() else "-filtre")
+
+
+def data_date_text(day: date | None, source_import: dict | None) -> str:
+    """« Données au JJ/MM/AAAA (date la plus récente de la base) · calculé sur l'import n° N … »: the statement of
+    what a report reflects, the same in the PDF's cover, the XLSX's header and the CSV's closing line."""
+    if day is None:
+        return "Données : base vide"
+    return f"Données au {fmt.day(day)} (date la plus récente de la base) · {import_text(source_import)}"
 
 
 def import_text(source_import: dict | None) -> str:
@@ -215,9 +221,11 @@ def monthly_tracking(ds: Dataset) -> pl.DataFrame:
             .with_columns(pl.exclude("month").fill_null(0).cast(pl.Int64)))
 
 
-def monthly_tracking_headers(frame: pl.DataFrame) -> dict[str, str]:
-    """French header of each column of `monthly_tracking`."""
-    names = {"month": "Mois", "caseload": "File active", "entries": "Entrées", "exits": "Sorties",
+def monthly_tracking_headers(frame: pl.DataFrame, quarterly: bool = False) -> dict[str, str]:
+    """French header of each column of `monthly_tracking` (`quarterly`: its months grouped by quarter in diffusion
+    mode, the caseload being then the mean of the months)."""
+    names = {"month": "Trimestre" if quarterly else "Mois", "caseload": "File active moyenne" if quarterly else "File active",
+             "entries": "Entrées", "exits": "Sorties",
              "held": "RDV honorés (présent)", "missed": "RDV manqués (absents)", "excused": "dont absences excusées",
              "unexcused": "dont absences non excusées"}
     return {col: names.get(col) or f"Sorties : {col.split(':', 1)[1]}" for col in frame.columns}

@@ -103,10 +103,16 @@ def frame_csv(frame: pl.DataFrame, headers: dict[str, str] | None = None) -> byt
 
 def monthly_tracking_csv(ds: Dataset, fig: dict | None = None) -> bytes:
     """The monthly tracking table (caseload, entries, exits by reason, appointments held and missed); with the
-    suppressed figures `fig` of the same selection, as it may be published (« < k », analytics.diffusion)."""
-    from analytics.diffusion import align_monthly, rows_of
+    suppressed figures `fig` of the same selection, as it may be published (« < k », analytics.diffusion): grouped
+    by quarter as soon as a month would be masked, said in a line after the table (`coarsen_tracking`)."""
+    from analytics.diffusion import coarsen_tracking, rows_of
 
     frame = monthly_tracking(ds)
-    shown, _ = align_monthly(frame, fig)
-    headers = monthly_tracking_headers(frame)
-    return _encode([[headers.get(c, c) for c in frame.columns]] + [list(r) for r in rows_of(shown, fig)])
+    done = coarsen_tracking(frame, fig)
+    headers = monthly_tracking_headers(frame, quarterly=done.quarterly)
+    rows = [[headers.get(c, c) for c in frame.columns]]
+    if done.quarterly:  # « 2023-T1 » → « T1 2023 », the caseload (mean of the months) with two decimals
+        rows += [[fmt.month_label(r[0]), None if r[1] is None else r[1] if isinstance(r[1], str) else round(r[1], 2), *r[2:]]
+                 for r in rows_of(done.frame, fig)]
+        return _encode(rows) + source_line(done.note)
+    return _encode(rows + [list(r) for r in rows_of(done.frame, fig)])

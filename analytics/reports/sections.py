@@ -24,7 +24,7 @@ from analytics.charts import survival as survival_charts
 from analytics.charts import typology as typology_charts
 from analytics.charts.base import ACCENT, bar_h
 from analytics.definitions import DEFINITIONS
-from analytics.diffusion import (Masked, align_flows, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
+from analytics.diffusion import (Masked, align_flows, coarsen_caseload, align_grid, align_pathways, align_positive_rate, align_series, grid_long,
                                  is_masked, rows_of, sum_or_masked)
 from analytics.indicators import activity, exits, profile, survival
 from analytics.indicators.caseload import caseload_frame, monthly_flows
@@ -122,9 +122,19 @@ def _caseload_fig(ctx):
     return caseload_charts.caseload_vs_target(frame, previous)
 
 
+def _caseload_coarsened(ctx):
+    return coarsen_caseload(caseload_frame(ctx.ds).select("month", "caseload"), ctx.fig)
+
+
 def _caseload_table(ctx):
-    months = ctx.fig["monthly_caseload"]
-    rows = [["Mois", "File active"]] + [[_month(ctx, m), fmt.number(n)] for m, n in months.items()]
+    # diffusion mode: grouped by quarter as soon as a month would be masked (analytics.diffusion.coarsen_monthly)
+    done = _caseload_coarsened(ctx)
+    if done.quarterly:
+        rows = [["Trimestre", "File active moyenne"]]
+        rows += [[fmt.month_label(q), fmt.number(n, 2)] for q, n in rows_of(done.frame, ctx.fig)]
+    else:
+        months = ctx.fig["monthly_caseload"]
+        rows = [["Mois", "File active"]] + [[_month(ctx, m), fmt.number(n)] for m, n in months.items()]
     rows.append(["Moyenne", fmt.number(ctx.fig["average_caseload"], 2)])
     objective = objective_for(ctx.filters)
     if objective.target is not None:
@@ -136,17 +146,20 @@ def _caseload_reading(ctx):
     avg, objective = ctx.fig["average_caseload"], objective_for(ctx.filters)
     if avg is None:
         return "Pas de mois dans la période."
+    note = _caseload_coarsened(ctx).note  # the table grouped by quarter says so
     masked = masked_reading({"file active moyenne": avg})
     if masked:
-        return masked
+        return masked + (f" {note}" if note else "")
     text = f"La file active moyenne est de {fmt.number(avg, 2)}"
     if objective.target is not None:
-        return text + f" pour un objectif de {fmt.number(objective.target)}."
-    return text + ". " + objective.note
+        text += f" pour un objectif de {fmt.number(objective.target)}."
+    else:
+        text += ". " + objective.note
+    return text + (f" {note}" if note else "")
 
 
 def _flows_frame(ctx):
-    """Entries and exits by month; in a suppressed report grouped by quarter when most months would be masked."""
+    """Entries and exits by month; in a suppressed report grouped by quarter as soon as a month would be masked."""
     return align_flows(monthly_flows(ctx.ds), ["entries", "exits"], ctx.fig, {"entries": ctx.fig["entries"], "exits": ctx.fig["exits"]})
 
 
@@ -563,6 +576,72 @@ SECTIONS[2:2] = [FORECAST]  # after the caseload and its flows: will the caseloa
 
 
 CONVENTION = Section("convention_years", _convention_fig, _convention_table, _convention_reading, wide=True)
+
+
+# The deck shows the convention's years on three slides of three charts each — nine small charts on one projector
+# screen were unreadable at 1024×768 — each slide with its own reading, about its own three figures. The PDF keeps
+# its one page (CONVENTION).
+CONVENTION_GROUPS: list[tuple[str, list[str]]] = [
+    ("volumes", ["positioned", "participants", "entries"]),
+    ("sorties et file active", ["exits", "positive_exit_rate", "average_caseload"]),
+    ("délais, présence et FSE+", ["first_appointment_median_days", "attendance_rate", "esf_participants"]),
+]
+
+
+def _phrase(column: str, row: dict) -> str:
+    """One figure of one year, in words: « 117 participants », « taux de sorties positives 42,1 % »."""
+    v = row[column]
+    missing = "non disponible"
+    if column == "positioned":
+        return fmt.count_noun(v, "positionné", "positionnés", feminine=False) if v is not None else f"positionnés {missing}"
+    if column == "participants":
+        return fmt.count_noun(v, "participant", "participants", feminine=False) if v is not None else f"participants {missing}"
+    if column == "entries":
+        return fmt.count_noun(v, "entrée", "entrées") if v is not None else f"entrées {missing}"
+    if column == "exits":
+        return fmt.count_noun(v, "sortie", "sorties") if v is not None else f"sorties {missing}"
+    if column == "positive_exit_rate":
+        return f"taux de sorties positives {missing if v is None else fmt.percent(v)}"
+    if column == "average_caseload":
+        text = f"file active moyenne {missing if v is None else fmt.number(v, 2)}"
+        return text + (f" (objectif {row['caseload_target']})" if row.get("caseload_target") is not None else "")
+    if column == "first_appointment_median_days":
+        return f"délai médian du 1er rendez-vous {missing if v is None else fmt.number(v, 1 if v % 1 else 0) + ' j'}"
+    if column == "attendance_rate":
+        return f"présence aux rendez-vous {missing if v is None else fmt.percent(v)}"
+    if column == "esf_participants":
+        return f"participants FSE+ (EECO01) {missing if v is None else fmt.number(v)}"
+    label, kind = CONVENTION_COLUMNS[column]
+    return f"{label.lower()} {convention_charts._text(v, kind)}"
+
+
+def convention_group_reading(frame, columns: list[str]) -> str:
+    """The last year (to date) and the last complete year, on the figures of one slide."""
+    if frame is None or frame.is_empty():
+        return "Aucune année de données dans la base."
+    last = frame.row(-1, named=True)
+    label = convention_charts.year_label(last["year"], last["partial"], last["through"])
+    text = f"{label} : " + ", ".join(_phrase(c, last) for c in columns)
+    full = frame.filter(~pl.col("partial"))
+    if full.height:
+        prev = full.row(-1, named=True)
+        if prev["year"] != last["year"]:
+            text += f" ; {prev['year']} complet : " + ", ".join(_phrase(c, prev) for c in columns)
+    return text + "."
+
+
+def _convention_group(name: str, columns: list[str]) -> Section:
+    def figure(ctx):
+        if ctx.convention is None:
+            return convention_charts.empty()
+        return convention_charts.convention_trends(ctx.convention, columns)
+
+    return Section("convention_years", figure, _convention_table,
+                   lambda ctx: convention_group_reading(ctx.convention, columns),
+                   title=f"{DEFINITIONS['convention_years'].label} : {name}", wide=True)
+
+
+CONVENTION_SLIDES = [_convention_group(name, columns) for name, columns in CONVENTION_GROUPS]
 
 
 def kpi_rows(ctx: ReportContext) -> Table:

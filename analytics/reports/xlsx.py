@@ -22,10 +22,11 @@ from analytics import fmt
 from analytics.config import objective_for
 from analytics.definitions import help_text
 from analytics.indicators import Filters, Period
-from analytics.diffusion import align_monthly, rows_of
+from analytics.diffusion import coarsen_caseload, coarsen_tracking, rows_of
 from analytics.reports.common import (APP_NAME, ReportContext, build_context, education_label, esf_rows, month_title,
                                       monthly_tracking, monthly_tracking_headers)
 from analytics.charts.convention import year_label
+from analytics.indicators.caseload import caseload_frame
 from analytics.indicators.series import CONVENTION_COLUMNS
 from analytics.reports.sections import forecast_rows, immersion_frame
 
@@ -268,9 +269,16 @@ def _caseload(book: _Book) -> None:
     ws = book.sheet(SHEETS["caseload"], "file active mensuelle", [30, 16, 16])
     objective = objective_for(book.ctx.filters)  # not compared under a commune / EPCI / prescriber filter
     target = objective.target
-    rows = [[month_title(m), n, target] for m, n in f["monthly_caseload"].items()]
-    row = book.table(ws, FIRST_TABLE_ROW, ["Mois", "File active", "Objectif"], rows, ["text", "int", "int"],
-                     ["Moyenne", (f["average_caseload"], "dec2"), target], note=help_text("monthly_caseload"))
+    # diffusion mode: grouped by quarter as soon as a month would be masked (analytics.diffusion.coarsen_monthly)
+    done = coarsen_caseload(caseload_frame(book.ctx.ds).select("month", "caseload"), f)
+    if done.quarterly:
+        rows = [[month_title(q), (n, "dec2"), target] for q, n in rows_of(done.frame, f)]
+    else:
+        rows = [[month_title(m), n, target] for m, n in f["monthly_caseload"].items()]
+    heads = ["Trimestre", "File active moyenne", "Objectif"] if done.quarterly else ["Mois", "File active", "Objectif"]
+    row = book.table(ws, FIRST_TABLE_ROW, heads, rows, ["text", "int", "int"],
+                     ["Moyenne", (f["average_caseload"], "dec2"), target],
+                     note=(f"{done.note} " if done.note else "") + help_text("monthly_caseload"))
     row = book.table(ws, row, ["Indicateur", "Valeur"], [["Objectif de la convention", f["caseload_target"]]], ["text", "int"],
                      note=help_text("caseload_target") + (f" {objective.note}" if objective.note else ""))
     if book.ctx.forecast is not None:
@@ -300,10 +308,13 @@ def _convention(book: _Book) -> None:
 def _monthly(book: _Book) -> None:
     ctx, f = book.ctx, book.ctx.fig
     raw = monthly_tracking(ctx.ds)
-    frame, published = align_monthly(raw, f)  # as published when the workbook is suppressed; unchanged otherwise
-    headers = monthly_tracking_headers(frame)
+    # as published when the workbook is suppressed (grouped by quarter as soon as a month would be masked); unchanged
+    # otherwise
+    done = coarsen_tracking(raw, f)
+    frame, published = done.frame, done.totals
+    headers = monthly_tracking_headers(frame, quarterly=done.quarterly)
     ws = book.sheet(SHEETS["monthly"], "tableau de suivi mensuel", [18] + [13] * (frame.width - 1))
-    rows = [[month_title(r[0])] + list(r[1:]) for r in rows_of(frame, f)]
+    rows = [[month_title(r[0])] + [(r[1], "dec2") if done.quarterly else r[1]] + list(r[2:]) for r in rows_of(frame, f)]
     sums = {col: published.get(col, int(raw[col].sum())) for col in ("held", "missed", "excused", "unexcused")}
     total = []
     for col in frame.columns:
@@ -324,7 +335,8 @@ def _monthly(book: _Book) -> None:
     kinds = ["text"] + ["int"] * (frame.width - 1)
     ws.set_row(FIRST_TABLE_ROW, 45)
     book.table(ws, FIRST_TABLE_ROW, [headers[c] for c in frame.columns], rows, kinds, total,
-               note="File active : " + help_text("monthly_caseload") + " Ligne « Total / moyenne » : file active moyenne, "
+               note=(f"{done.note} Par trimestre, la file active est la moyenne des mois. " if done.note else "")
+               + "File active : " + help_text("monthly_caseload") + " Ligne « Total / moyenne » : file active moyenne, "
                "totaux de la période pour les autres colonnes. Rendez-vous : " + help_text("appointments"))
     ws.freeze_panes(FIRST_TABLE_ROW + 1, 1)
 

@@ -1,6 +1,6 @@
 """Presentation mode on projector sizes, in Chromium: every slide fits the screen (no scrolling, nothing outside
 the viewport, no label cut), each slide has its own reading, the map is in the deck, the keyboard drives it
-(issue 16, point 4). Screenshots: test-output/screenshots/presentation-<width>x<height>-<slide>.png."""
+(issue 16, point 4), nothing on a slide overlaps. Screenshots: test-output/screenshots/presentation-<width>x<height>-<slide>.png."""
 
 from __future__ import annotations
 
@@ -34,6 +34,34 @@ _FIT_JS = """() => {
 }"""
 
 
+# What overlaps: two boxes of the slide (title, reading, line of meta, key figures, chart) on one another, or, inside a
+# chart, two of its texts (subplot titles, axis titles, tick labels, legend entries) — e.g. rotated year labels running
+# into the titles of the next row of small charts
+_OVERLAP_JS = """() => {
+  const main = document.querySelector('[data-testid=stMain]'), out = [];
+  const box = (el) => { const r = el.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom, w: r.width, h: r.height}; };
+  const meet = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
+  const name = (el) => (el.textContent || el.getAttribute('data-testid') || el.className.baseVal || el.className || '').toString().trim().slice(0, 40);
+  const check = (els, what) => {
+    const items = els.map((el) => [el, box(el)]).filter(([, b]) => b.w > 0 && b.h > 0);
+    for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+      const [a, ba] = items[i], [b, bb] = items[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      // the tick labels of one axis: Plotly spaces or rotates them itself, and the boxes of rotated labels overlap
+      // where their letters do not
+      const axis = (el) => el.closest('.xaxislayer-above, .yaxislayer-above');
+      if (axis(a) && axis(a) === axis(b)) continue;
+      if (meet(ba, bb)) out.push(`${what}: «${name(a)}» [${Math.round(ba.l)}, ${Math.round(ba.t)}, ${Math.round(ba.r)}, ${Math.round(ba.b)}] overlaps «${name(b)}» [${Math.round(bb.l)}, ${Math.round(bb.t)}, ${Math.round(bb.r)}, ${Math.round(bb.b)}]`);
+    }
+  };
+  check([...main.querySelectorAll('.slide-title, .slide-reading, .slide-meta, [data-testid=stMetric], [data-testid=stPlotlyChart], .st-key-slide_nav')], 'boxes');
+  for (const plot of main.querySelectorAll('.js-plotly-plot')) {
+    check([...plot.querySelectorAll('.infolayer .annotation-text-g, .gtitle, .g-xtitle text, .g-ytitle text, .xtick text, .ytick text, .legendtext')], 'chart texts');
+  }
+  return out;
+}"""
+
+
 def _slide(dash) -> dict:
     return dash.page.evaluate("""() => ({
       title: document.querySelector('.slide-title')?.innerText || '',
@@ -53,6 +81,7 @@ def _walk(dash, name: str) -> list[dict]:
         index = int(slide["meta"].split("/")[0])
         dash.page.screenshot(path=str(dash.screenshot_dir / f"presentation-{name}-{index:02d}.png"))
         problems += [f"slide {index} « {slide['title']} »: {p}" for p in dash.page.evaluate(_FIT_JS)]
+        problems += [f"slide {index} « {slide['title']} »: {p}" for p in dash.page.evaluate(_OVERLAP_JS)]
         seen.append(slide)
         if index == total:
             break

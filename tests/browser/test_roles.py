@@ -83,3 +83,27 @@ def _login_at(dash: Dash, name: str, path: str, **query) -> None:
     dash.page.get_by_role("button", name="Se connecter").click()
     dash.page.get_by_role("button", name="Se déconnecter").wait_for(timeout=30_000)
     dash.wait_ready()
+
+
+def test_the_login_screen_is_french_and_accessible(accounts_app, page):
+    """The login form is drawn before the navigation (auth.gate): the French script and the contrast style must be on
+    it already — no English toolkit text (the password field's « Show password text »…), no serious axe violation."""
+    from tests.browser.test_french_a11y import axe_violations, english_left
+
+    dash = Dash(page, accounts_app)
+    dash.open("")
+    password = dash.page.get_by_label("Mot de passe")
+    password.wait_for(timeout=30_000)
+    password.fill(PASSWORD)  # the reveal button of a password field shows up with a value
+    dash.page.get_by_label("Identifiant").hover()
+    dash.page.wait_for_timeout(500)
+    assert dash.problems() == []
+    assert english_left(dash.page) == []
+    assert "Entrée pour valider" in dash.page.locator("[data-testid=stMain]").inner_text()  # the focused field's hint
+    # the reveal button is named in French (it was « Show password » before the script ran on this screen)
+    names = dash.page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] button[aria-label]')]"
+                               ".map(b => b.getAttribute('aria-label'))")
+    assert "Afficher la saisie" in names, names
+    assert axe_violations(dash.page) == []
+    assert dash.page.locator("[data-testid=stSidebar]").count() == 0 or not dash.page.locator("[data-testid=stSidebar]").is_visible()
+    dash.screenshot("login-form")
