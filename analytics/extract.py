@@ -48,6 +48,7 @@ import polars as pl
 from analytics import fmt, geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
+from analytics.staging import new_folder as new_staging_folder
 from analytics.problems import ExtractError, Problem
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
@@ -770,7 +771,7 @@ def _csv_table(entry: _Entry, ctx: _Context) -> _TableRun | None:
 
 def _validate_entries(entries: list[_Entry], source: str, problems: list[Problem], drop_identifying: bool,
                       progress: Progress | None, hashing) -> Extract:
-    staging = Path(tempfile.mkdtemp(prefix="coaching-import-"))
+    staging = new_staging_folder()  # under a known root, owned by this process (analytics.staging)
     try:
         total = sum(e.csv.path.stat().st_size for e in entries if e.csv is not None)
         ctx = _Context(staging, problems, drop_identifying, progress, total)
