@@ -111,7 +111,10 @@ def stable_order(keys: list[str]) -> np.ndarray:
     deterministic sample."""
     digests = np.fromiter((int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big") for k in keys),
                           dtype=np.uint64, count=len(keys))
-    by_key = np.argsort(np.array(keys, dtype=object), kind="stable")
+    # the keys' stable sort order, by Polars (UTF-8 byte order = Python's code-point order; numpy on an object array
+    # of a million strings took a second)
+    by_key = pl.DataFrame({"k": keys}, schema={"k": pl.String}).with_row_index().sort(
+        "k", maintain_order=True)["index"].to_numpy().astype(np.int64)
     return by_key[np.argsort(digests[by_key], kind="stable")].astype(np.int64)
 
 
@@ -230,6 +233,7 @@ class Fit:
     n_fit: int
     sampled: bool
     notes: list[str] = field(default_factory=list)
+    order: np.ndarray | None = None  # stable_order(keys), for the map's deterministic sample (computed once)
 
 
 def _one_hot(prof: pl.DataFrame, columns: list[tuple[str, str]]) -> np.ndarray:
@@ -348,7 +352,8 @@ def fit(keys: list[str], persons: pl.DataFrame, fit_sample: int = FIT_SAMPLE, k_
                      "chaque personne reçoit le type du centre le plus proche.".replace(",", "\u202f"))
     return Fit(types=types, k=len(sizes), labels=labels, modalities=modalities, description=description,
                eigenvalues=[float(e) for e in eig], inertia_share=shares, n_axes=n_axes, criterion=criterion,
-               column_coords=coords, row_coords=X_all[:, :2], n_fit=int(len(fit_rows)), sampled=sampled, notes=notes)
+               column_coords=coords, row_coords=X_all[:, :2], n_fit=int(len(fit_rows)), sampled=sampled, notes=notes,
+               order=order)
 
 
 def adjusted_rand_index(a, b) -> float:
