@@ -351,10 +351,14 @@ def _apply(con: duckdb.DuckDBPyConnection, extract: Extract, shared: bool = Fals
         prepare()   # what is committed (a store written before `person_key` gets it first)
     run(con, f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     run(con, "SET enable_progress_bar = false")
-    return _apply_staged(con, extract, prepare if shared else None, before_commit)
+    # the embedded store works on a copy of the file, discarded unless the whole import succeeds: its rows can be
+    # committed before the read tables are built (DuckDB reads them about three times faster once committed; 4 s of
+    # CPU at a million persons); the shared store's import stays one transaction, its snapshot
+    return _apply_staged(con, extract, prepare if shared else None, before_commit, commit_rows=not shared)
 
 
-def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None, before_commit=None) -> ImportResult:
+def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None, before_commit=None,
+                  commit_rows: bool = False) -> ImportResult:
     people, by_row = _stage_people(con, extract)
     counts = extract.counts
     run(con, "BEGIN TRANSACTION")
@@ -401,6 +405,9 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, extract: Extract, prepare=None
                 run(con, f"""INSERT INTO immersions (action, territoire, {', '.join(names)}, person_key)
                              SELECT n.action, n.territoire, {', '.join('t.' + c for c in names)}, n.person_key
                              FROM {_staged(extract, name)} t JOIN {people} n ON n.__ord = t.__pord ORDER BY t.date_debut""")
+        if commit_rows:
+            run(con, "COMMIT")
+            run(con, "BEGIN TRANSACTION")
         build_read_tables(con)
         __import__("analytics.typology").typology.refit(con)  # the typology of the publics (analytics/typology)
         run(

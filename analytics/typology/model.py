@@ -310,9 +310,11 @@ def fit(keys: list[str], persons: pl.DataFrame, fit_sample: int = FIT_SAMPLE, k_
     # every person projected through their distinct profile (a few thousand at a million persons)
     ids = prof.select(pl.struct(list(VARIABLES)).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
     distinct = prof.with_columns(pl.Series("_id", ids)).unique("_id").sort("_id").drop("_id")
-    X_all = project(distinct)[ids]
-    d = ((X_all[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    raw = d.argmin(axis=1)
+    X_distinct = project(distinct)
+    X_all = X_distinct[ids]
+    # nearest centre of each distinct profile, then of each person (the persons × types × axes array of distances
+    # took 0.8 GB at a million persons)
+    raw = ((X_distinct[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)[ids]
     # a centre nobody is nearest to (possible after consolidation) is dropped
     desc = test_values(prof, raw)
     # number by decreasing size, then by label
