@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -503,7 +505,20 @@ COMMANDS = {"import": cmd_import, "template": cmd_template, "indicators": cmd_in
             "history": cmd_history}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interruption so that an import cleans up (its staging folder, its copy of the store)
+    as on Ctrl-C instead of dying on the spot."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
         if not args.command:
@@ -513,9 +528,12 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return exc.code
-    except KeyboardInterrupt:
-        print("Interrompu.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if getattr(args, "command", None) == "import":
+            print("Import interrompu : la base n'a pas été modifiée.", file=sys.stderr)
+        else:
+            print("Interrompu.", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:  # the reader of the output went away (`coaching … --json | head`): nothing to say
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
@@ -523,6 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one line, no traceback
         print(f"Erreur inattendue : {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ import polars as pl
 from analytics import fmt, geo
 from analytics import schema as S
 from analytics.privacy import identifying_column, scan_cells
+from analytics.staging import new_folder as new_staging_folder
 from analytics.problems import ExtractError, Problem
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y")
@@ -66,7 +67,8 @@ class StagedTables(Mapping):
     def __getitem__(self, name: str) -> pl.DataFrame:
         if name not in self._counts:
             raise KeyError(name)
-        return pl.read_parquet(staged_files(self.staging, name)).sort("__ord").drop("__ord")
+        df = pl.read_parquet(staged_files(self.staging, name)).sort("__ord")
+        return df.drop([c for c in _HIDDEN if c in df.columns])
 
     def __contains__(self, name: object) -> bool:
         return name in self._counts
@@ -582,6 +584,7 @@ class _TableRun:
     columns: list[str] | None = None  # as read from the file (code_insee may then be derived)
     rows: int = 0
     known: pl.Series | None = None  # participants: their identifiers (trimmed, non-null, distinct), sorted
+    known_ord: pl.Series | None = None  # the row (`__ord`) of each of them in participants, aligned on `known`
 
 
 class _Context:
@@ -595,6 +598,7 @@ class _Context:
         self.total_bytes = max(total_bytes, 1)
         self.done_bytes = 0
         self.known: pl.Series | None = None  # the participants' identifiers, once that table is read
+        self.known_ord: pl.Series | None = None  # their rows in participants (`__ord`), aligned on `known`
         self.last_report = 0.0
 
     def report(self, share: float, text: str, force: bool = False) -> None:
@@ -605,17 +609,27 @@ class _Context:
 
 
 def _staging_schema(table: S.Table) -> dict[str, pl.DataType]:
+    """The staged columns: the typed table, `__ord` (the row's position in the extract) and, for appointments and
+    immersions, `__pord`: their person's row (`__ord`) in participants, so that the store gives them their
+    person's key by an integer join (or none, on an empty store) rather than by joining millions of strings."""
     out = dict(S.typed_schema(table))
     if table is S.PARTICIPANTS:
         out["epci"] = pl.String
     out["__ord"] = pl.Int64
+    if table is not S.PARTICIPANTS:
+        out["__pord"] = pl.Int64
     return out
 
 
-def _finalise(table: S.Table, typed: pl.DataFrame, first_row: int) -> pl.DataFrame:
+_HIDDEN = ["__ord", "__pord"]  # staging columns that are not the table's
+
+
+def _finalise(table: S.Table, typed: pl.DataFrame, first_row: int, person_rows: pl.Series | None = None) -> pl.DataFrame:
     """A typed batch in the store's column order: absent columns null, default territory and action, the row's
-    position in the extract (`__ord`)."""
+    position in the extract (`__ord`) and its person's row in participants (`__pord`, `person_rows`)."""
     df = typed.drop("__line")
+    if person_rows is not None:
+        df = df.with_columns(person_rows.alias("__pord"))
     schema = _staging_schema(table)
     missing = [pl.lit(None, schema[c]).alias(c) for c in schema if c != "__ord" and c not in df.columns]
     if missing:
@@ -638,6 +652,7 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
 
     def one(frame: pl.DataFrame) -> None:
         nonlocal plan, first_row
+        person_rows = None
         if plan is None:
             plan = _header_plan(table, label, frame.columns, run.problems, ctx.drop_identifying, run.dropped, run.ignored)
         keep, rename = plan
@@ -666,11 +681,12 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
             t, issues = geo.resolve_communes(t)
             run.problems.extend(Problem(label, *issue) for issue in issues)
             if "id_participant" in t.columns:
-                ids.append(t.select("__line", "id_participant").filter(pl.col("id_participant").is_not_null()))
+                ids.append(t.select("__line", "id_participant", pl.int_range(first_row, first_row + t.height, dtype=pl.Int64).alias("__ord"))
+                           .filter(pl.col("id_participant").is_not_null()))
         elif ctx.known is not None and "id_participant" in t.columns:
-            _check_references(label, t, ctx.known, distinct.get("id_participant"), run.problems)
+            person_rows = _check_references(label, t, ctx.known, ctx.known_ord, distinct.get("id_participant"), run.problems)
         if not ctx.problems and not run.problems:
-            _stage(ctx, table.name, _finalise(table, t, first_row))
+            _stage(ctx, table.name, _finalise(table, t, first_row, person_rows))
         first_row += frame.height
         run.rows = first_row
         ctx.report(share_of(first_row), f"Contrôle de {label} : {fmt.number(first_row)} lignes lues")
@@ -682,31 +698,41 @@ def _validate_table(entry: _Entry, batches: Iterator[pl.DataFrame], headers: Cal
         run.rows = 0
     if table is S.PARTICIPANTS and ids:
         every = pl.concat(ids)
-        for line, value in every.filter(pl.col("id_participant").is_duplicated()).iter_rows():
+        for line, value in every.filter(pl.col("id_participant").is_duplicated()).select("__line", "id_participant").iter_rows():
             run.problems.append(Problem(label, line, "id_participant", value, _check_message("field_uniqueness", "id_participant", table)))
-        run.known = every["id_participant"].unique().sort()
+        known = every.unique("id_participant", keep="first", maintain_order=True).sort("id_participant")
+        run.known, run.known_ord = known["id_participant"], known["__ord"]
     elif table is S.PARTICIPANTS and run.columns is not None and "id_participant" in run.columns:
         run.known = pl.Series("id_participant", [], dtype=pl.String)
+        run.known_ord = pl.Series("__ord", [], dtype=pl.Int64)
     return run
 
 
-def _check_references(label: str, typed: pl.DataFrame, known: pl.Series, raw_ids: pl.Series | None,
-                      problems: list[Problem]) -> None:
-    """Appointments or immersions whose person is not in participants (`known`: their identifiers, sorted)."""
+def _check_references(label: str, typed: pl.DataFrame, known: pl.Series, known_ord: pl.Series | None,
+                      raw_ids: pl.Series | None, problems: list[Problem]) -> pl.Series | None:
+    """Appointments or immersions whose person is not in participants (`known`: their identifiers, sorted;
+    `known_ord`: their rows in participants). Returns each row's person's row in participants (`__pord`; null for
+    an unknown person), found for the distinct identifiers used only."""
     # the identifiers used, from the distinct raw values when known (trimmed as the cells were)
     used = raw_ids.str.strip_chars().replace("", None).drop_nulls().unique() if raw_ids is not None else typed["id_participant"].drop_nulls().unique()
     # `known` is sorted: a binary search per identifier used, rather than hashing every known identifier again for
     # each batch (`is_in`: 11 s of CPU over the batches of a million persons' appointments)
     if known.len():
-        found = known.gather(known.search_sorted(used).clip(0, known.len() - 1))
+        at = known.search_sorted(used).clip(0, known.len() - 1)
+        found = known.gather(at)
         unknown = used.filter(found != used)
     else:
-        unknown = used
+        at, found, unknown = None, None, used
+    person_rows = None
+    if known_ord is not None and known.len() and used.len():
+        ords = pl.select(pl.when(found == used).then(known_ord.gather(at))).to_series()
+        person_rows = typed["id_participant"].replace_strict(used, ords, default=None, return_dtype=pl.Int64)
     if unknown.len() == 0:
-        return
+        return person_rows
     bad = typed.filter(pl.col("id_participant").is_in(unknown.implode()))
     for line, value in bad.select("__line", "id_participant").iter_rows():
         problems.append(Problem(label, line, "id_participant", value, "personne inconnue : cet identifiant n'est pas dans participants"))
+    return person_rows
 
 
 def _stage(ctx: _Context, name: str, frame: pl.DataFrame) -> None:
@@ -770,7 +796,7 @@ def _csv_table(entry: _Entry, ctx: _Context) -> _TableRun | None:
 
 def _validate_entries(entries: list[_Entry], source: str, problems: list[Problem], drop_identifying: bool,
                       progress: Progress | None, hashing) -> Extract:
-    staging = Path(tempfile.mkdtemp(prefix="coaching-import-"))
+    staging = new_staging_folder()  # under a known root, owned by this process (analytics.staging)
     try:
         total = sum(e.csv.path.stat().st_size for e in entries if e.csv is not None)
         ctx = _Context(staging, problems, drop_identifying, progress, total)
@@ -790,7 +816,7 @@ def _validate_entries(entries: list[_Entry], source: str, problems: list[Problem
             ignored += run.ignored
             runs[entry.table.name] = run
             if entry.table is S.PARTICIPANTS:
-                ctx.known = run.known
+                ctx.known, ctx.known_ord = run.known, run.known_ord
         if "participants" in runs and runs["participants"].rows == 0 and not problems:
             label = next(e.label for e in entries if e.table is S.PARTICIPANTS)
             problems.append(Problem(label, None, None, None, "aucune personne dans l'extrait : seule la ligne d'en-tête est présente"))

@@ -111,7 +111,10 @@ def stable_order(keys: list[str]) -> np.ndarray:
     deterministic sample."""
     digests = np.fromiter((int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big") for k in keys),
                           dtype=np.uint64, count=len(keys))
-    by_key = np.argsort(np.array(keys, dtype=object), kind="stable")
+    # the keys' stable sort order, by Polars (UTF-8 byte order = Python's code-point order; numpy on an object array
+    # of a million strings took a second)
+    by_key = pl.DataFrame({"k": keys}, schema={"k": pl.String}).with_row_index().sort(
+        "k", maintain_order=True)["index"].to_numpy().astype(np.int64)
     return by_key[np.argsort(digests[by_key], kind="stable")].astype(np.int64)
 
 
@@ -230,6 +233,7 @@ class Fit:
     n_fit: int
     sampled: bool
     notes: list[str] = field(default_factory=list)
+    order: np.ndarray | None = None  # stable_order(keys), for the map's deterministic sample (computed once)
 
 
 def _one_hot(prof: pl.DataFrame, columns: list[tuple[str, str]]) -> np.ndarray:
@@ -306,9 +310,11 @@ def fit(keys: list[str], persons: pl.DataFrame, fit_sample: int = FIT_SAMPLE, k_
     # every person projected through their distinct profile (a few thousand at a million persons)
     ids = prof.select(pl.struct(list(VARIABLES)).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
     distinct = prof.with_columns(pl.Series("_id", ids)).unique("_id").sort("_id").drop("_id")
-    X_all = project(distinct)[ids]
-    d = ((X_all[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    raw = d.argmin(axis=1)
+    X_distinct = project(distinct)
+    X_all = X_distinct[ids]
+    # nearest centre of each distinct profile, then of each person (the persons × types × axes array of distances
+    # took 0.8 GB at a million persons)
+    raw = ((X_distinct[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)[ids]
     # a centre nobody is nearest to (possible after consolidation) is dropped
     desc = test_values(prof, raw)
     # number by decreasing size, then by label
@@ -348,7 +354,8 @@ def fit(keys: list[str], persons: pl.DataFrame, fit_sample: int = FIT_SAMPLE, k_
                      "chaque personne reçoit le type du centre le plus proche.".replace(",", "\u202f"))
     return Fit(types=types, k=len(sizes), labels=labels, modalities=modalities, description=description,
                eigenvalues=[float(e) for e in eig], inertia_share=shares, n_axes=n_axes, criterion=criterion,
-               column_coords=coords, row_coords=X_all[:, :2], n_fit=int(len(fit_rows)), sampled=sampled, notes=notes)
+               column_coords=coords, row_coords=X_all[:, :2], n_fit=int(len(fit_rows)), sampled=sampled, notes=notes,
+               order=order)
 
 
 def adjusted_rand_index(a, b) -> float:

@@ -47,7 +47,8 @@ def refit(con: duckdb.DuckDBPyConnection) -> model.Fit | None:
     connection, inside its transaction)."""
     started = time.perf_counter()
     persons = _entered(con)
-    result = model.fit(persons["k"].to_list(), persons) if persons.height else None
+    keys = persons["k"].to_list()
+    result = model.fit(keys, persons) if persons.height else None
     for t in TABLES:
         _run(con, f"DROP TABLE IF EXISTS {t}")
     _run(con, "CREATE TABLE typology_meta (key VARCHAR, value VARCHAR)")
@@ -75,7 +76,7 @@ def refit(con: duckdb.DuckDBPyConnection) -> model.Fit | None:
         con.register(f"{name}_new", frame.to_arrow())
         _run(con, f"CREATE TABLE {name} AS SELECT * FROM {name}_new")
         con.unregister(f"{name}_new")
-    order = model.stable_order(persons["k"].to_list())[:MAP_PERSONS]
+    order = (result.order if result.order is not None else model.stable_order(keys))[:MAP_PERSONS]
     order = np.sort(order)
     sample = pl.DataFrame({"person_key": persons["person_key"].gather(order),
                            "type": pl.Series(result.types[order], dtype=pl.UInt8),
