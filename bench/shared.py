@@ -188,7 +188,9 @@ def render(res: dict, args, started: datetime) -> str:
         f"--changes {args.changes}`, part of `make bench`), {label(args.n)} persons "
         f"({fi['counts'].get('rendez_vous', 0):,} appointments); PostgreSQL {Path(str(_pg_version())).name} started for the run "
         f"on 127.0.0.1, data files on the local disk. Load average (1/5/15 min) at the start {load(res['load_start'])}, "
-        f"at the end {load(res['load_end'])}: the 2 cores are shared by 7 engineers, so these are one run on a busy machine.".replace(",", " "),
+        f"at the end {load(res['load_end'])}".replace(",", " ") + (
+            f": above the machine's {os.cpu_count()} cores (other work ran at the same time), so these are one run on a busy machine."
+            if max(res["load_start"][0], res["load_end"][0]) > (os.cpu_count() or 1) else ": a quiet machine."),
         "",
         "| | embedded (DuckDB file) | shared (DuckLake, PostgreSQL catalog) |",
         "|---|---|---|",
