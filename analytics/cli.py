@@ -530,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt as exc:
         if getattr(args, "command", None) == "import":
+            from analytics import staging
+
+            staging.remove_own()  # whatever point the interruption reached
             print("Import interrompu : la base n'a pas été modifiée.", file=sys.stderr)
         else:
             print("Interrompu.", file=sys.stderr)

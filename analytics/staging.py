@@ -64,6 +64,25 @@ def new_folder() -> Path:
     return folder
 
 
+def remove_own(base: Path | None = None) -> list[Path]:
+    """Remove every staging folder of this process: the last word of an interrupted import (Ctrl-C, SIGTERM), whatever
+    the point the interruption reached (its own clean-up may have been cut short by it)."""
+    base = root() if base is None else base
+    removed = []
+    for folder in (base.glob(f"{os.getpid()}-*") if base.is_dir() else []):
+        try:
+            owner = json.loads((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            owner = {"pid": os.getpid()}  # named after this pid and without a readable owner: being created by it
+        if owner.get("pid") == os.getpid():
+            for _ in range(3):  # a file still being written when the tree was removed: once more
+                shutil.rmtree(folder, ignore_errors=True)
+                if not folder.exists():
+                    break
+            removed.append(folder)
+    return removed
+
+
 def sweep(base: Path | None = None) -> list[Path]:
     """Remove the staging folders whose owning process is gone (and, in the temp dir, the ownerless folders of
     earlier versions untouched for a day); returns those removed."""
